@@ -1,0 +1,38 @@
+/*
+ * dispatch: the capture thread of the libpcap path. It reads packets from a
+ * capture backend, picks a worker by a symmetric flow hash (both directions
+ * of a flow land on one worker), copies each packet into that worker's
+ * current batch and hands full batches over. Reading a file applies back
+ * pressure (it waits for a free batch: nothing is lost); live capture never
+ * waits: when a worker has no free batch the packet is dropped and counted
+ * in dispatch.ring_full, as a sensor on a tap must keep up or say so.
+ */
+#ifndef MAMORI_DISPATCH_H
+#define MAMORI_DISPATCH_H
+
+#include <stdbool.h>
+
+#include "mamori/capture.h"
+#include "mamori/stats.h"
+#include "mamori/worker.h"
+
+struct dispatch {
+	const struct capture_ops *ops;
+	struct capture *cap;
+	struct worker *workers;
+	unsigned nworkers;
+	bool live;
+	unsigned exit_idle_s;          /* stop after this long without packets */
+	volatile int *stop;            /* set by signals */
+
+	/* written by the dispatch thread, read (relaxed) by stats */
+	struct dispatch_stats stats;
+	struct capture_stats cap_stats;
+	char errbuf[256];
+};
+
+/* Run until end of file, a stop request or an error. Every worker gets
+ * in_done set on return. Returns 0, or -1 on a capture error (errbuf). */
+int dispatch_run(struct dispatch *d);
+
+#endif

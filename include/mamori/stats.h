@@ -1,0 +1,55 @@
+/*
+ * stats: the counters of one run, summed over workers, as written in the
+ * "stats" EVE record (laid out like Suricata's stats event).
+ *
+ * Workers increment their own counters without atomics; the output thread
+ * reads them with relaxed loads when it builds a snapshot. A snapshot may be
+ * a few packets behind; it is never torn within one 64-bit counter.
+ */
+#ifndef MAMORI_STATS_H
+#define MAMORI_STATS_H
+
+#include <stdint.h>
+
+#include "mamori/capture.h"
+#include "mamori/decode.h"
+#include "mamori/flow.h"
+
+struct dispatch_stats {
+	uint64_t batches;        /* batches handed to workers */
+	uint64_t ring_full;      /* packets dropped: a worker's ring was full */
+	uint64_t too_big;        /* packets longer than a batch buffer: truncated */
+};
+
+struct output_stats {
+	uint64_t events_written; /* EVE lines written */
+	uint64_t write_errors;
+	uint64_t ring_drops;     /* records lost: a worker's event ring was full */
+	uint64_t alerts_printed;
+};
+
+struct detect_stats {
+	uint64_t alert;
+};
+
+struct stats_snapshot {
+	uint64_t ts_us;          /* when taken (wall clock) */
+	uint64_t uptime_s;
+	unsigned workers;
+	struct capture_stats capture;
+	struct dispatch_stats dispatch;
+	struct decode_stats decoder;
+	struct flow_stats flow;
+	struct detect_stats detect;
+	struct output_stats output;
+};
+
+/* Relaxed, tear-free copy of a counter block written by another thread:
+ * src and dst are arrays of uint64_t of n elements. */
+void stats_read_u64(uint64_t *dst, const uint64_t *src, size_t n);
+
+#define STATS_COPY(dst, src)                                             \
+	stats_read_u64((uint64_t *)(void *)(dst), (const uint64_t *)(const void *)(src), \
+		       sizeof(*(src)) / sizeof(uint64_t))
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * worker: one thread per worker core, owning everything its packets touch.
+ *
+ * The capture side fills `struct batch`es (up to BATCH_PKTS packets copied
+ * into one contiguous buffer) and hands them to a worker through the
+ * worker's `in` ring; the worker decodes each packet in place, updates its
+ * flow table, and gives the batch back through its `free` ring. Both rings
+ * are single-producer single-consumer, and a worker's batches are owned by
+ * that worker's pair of rings only, so no batch is ever shared. Records for
+ * the output thread (flow ends now, alerts later) go into the worker's
+ * `events` ring; a full ring is counted and the record dropped, the worker
+ * never waits on output.
+ *
+ * Everything a worker writes per packet lives in its own cache-aligned
+ * `struct worker`; other threads only read its counters.
+ */
+#ifndef MAMORI_WORKER_H
+#define MAMORI_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mamori/config.h"
+#include "mamori/decode.h"
+#include "mamori/flow.h"
+#include "mamori/ring.h"
+#include "mamori/stats.h"
+
+#define BATCH_PKTS 64
+#define BATCH_BYTES (256u * 1024u)
+
+struct pkt_desc {
+	uint64_t ts_us;
+	uint32_t off;       /* into batch.data */
+	uint32_t caplen;
+	uint32_t wirelen;
+};
+
+struct batch {
+	uint32_t n;         /* packets */
+	uint32_t used;      /* bytes of data used */
+	uint16_t linktype;
+	struct pkt_desc d[BATCH_PKTS];
+	_Alignas(MAMORI_CACHELINE) uint8_t data[BATCH_BYTES];
+};
+
+/* Counters of one worker beyond decode and flow. All uint64_t so that
+ * STATS_COPY can read them. */
+struct worker_counters {
+	uint64_t batches;
+	uint64_t event_drops;      /* records lost: events ring full */
+	uint64_t events;           /* records handed to output */
+	uint64_t alerts;
+	uint64_t busy_ns;          /* time spent processing batches */
+	uint64_t cpu_ns;           /* thread CPU time, set at exit */
+};
+
+struct worker {
+	_Alignas(MAMORI_CACHELINE) unsigned id;
+	pthread_t thread;
+	bool started;
+	bool live;                 /* time moves with the wall clock */
+	bool flow_records;         /* emit EVENT_FLOW at flow end */
+	bool community_id;
+	uint16_t community_id_seed;
+
+	struct spsc_ring in;       /* capture -> worker: struct batch * */
+	struct spsc_ring free;     /* worker -> capture: struct batch * */
+	struct spsc_ring events;   /* worker -> output: struct event_record */
+	struct batch *batches;     /* all batches of this worker */
+	uint32_t nbatches;
+	int in_done;               /* capture will push no more (atomic) */
+
+	struct decode_config dcfg;
+	struct decode_stats dstats;
+	struct flow_table *flows;
+	struct worker_counters ctr;
+	uint64_t now_us;           /* latest packet time seen */
+
+	struct packet pkt;         /* scratch packet being processed */
+};
+
+int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
+		uint32_t max_flows, bool live);
+void worker_destroy(struct worker *w);
+int worker_start(struct worker *w);
+/* Wait for the worker to finish (after in_done was set). */
+void worker_join(struct worker *w);
+
+/* Process one batch in the calling thread (the worker loop; tests). */
+void worker_process_batch(struct worker *w, const struct batch *b);
+/* Between bursts: flow timeouts within a budget. */
+void worker_housekeeping(struct worker *w, uint64_t now_us);
+/* End of input: end every flow (flow records) . */
+void worker_finish(struct worker *w);
+
+/* Add this worker's counters (relaxed reads) into s. */
+void worker_collect(const struct worker *w, struct stats_snapshot *s);
+
+/* Pick a worker for raw packet bytes: a symmetric hash of addresses (and
+ * ports when not a fragment). Returns 0 .. nworkers-1. */
+unsigned dispatch_pick(const uint8_t *data, uint32_t caplen, int linktype,
+		       unsigned nworkers);
+
+#endif

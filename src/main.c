@@ -1,0 +1,501 @@
+/*
+ * main: the command line (Suricata's flags where they exist), the
+ * configuration, and the life of a run: open the capture, start the output
+ * thread and one thread per worker, run the capture/dispatch loop in the
+ * main thread until end of file, --exit-idle or SIGINT/SIGTERM, then drain:
+ * workers finish their queues and end their flows, the output thread
+ * writes what remains and a final stats record.
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad usage, config or rules.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mamori/capture.h"
+#include "mamori/config.h"
+#include "mamori/dispatch.h"
+#include "mamori/log.h"
+#include "mamori/output.h"
+#include "mamori/worker.h"
+
+#define EXIT_USAGE 2
+
+static volatile int stop_requested;
+static struct dispatch *signal_dispatch;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (signal_dispatch && signal_dispatch->cap)
+		signal_dispatch->ops->interrupt(signal_dispatch->cap);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: mamori -r FILE [options]       read a pcap/pcapng file and exit\n"
+"       mamori -i IFACE [options]      capture live through libpcap\n"
+"       mamori -T [options]            check the configuration and exit\n"
+"       mamori --dump-config [options] print the effective configuration\n"
+"\n"
+"options:\n"
+"  -c FILE             YAML configuration (a built-in default serves when absent)\n"
+"  -l DIR              log directory for eve.json (default-log-dir)\n"
+"  -S FILE             signature rules (not supported by this version yet)\n"
+"  -f FILTER           BPF filter (pcap.bpf-filter)\n"
+"  -k none|all         checksum validation (capture.checksum-validation)\n"
+"  --set KEY=VALUE     override any configuration key (repeatable)\n"
+"  --workers N         worker threads (threading.workers; 0 = cores - 1)\n"
+"  --exit-idle SECS    live capture: stop after SECS without packets\n"
+"  --dpdk [...] -- EAL capture through DPDK (not supported by this version yet)\n"
+"  -q                  quiet: no summary, no console alerts\n"
+"  -v                  more log output (repeatable)\n"
+"  -V, --version       print the version\n"
+"  -h, --help          this help\n"
+"\n"
+"exit status: 0 ok, 1 runtime failure, 2 bad usage, configuration or rules\n"
+"see mamori(8)\n");
+}
+
+struct cli {
+	const char *pcap_file;
+	const char *iface;
+	const char *config_file;
+	const char *log_dir;
+	const char *bpf;
+	const char *checksum;
+	const char *workers;
+	unsigned exit_idle;
+	bool test_mode;
+	bool dump_config;
+	bool quiet;
+	const char **sets;
+	int nsets;
+};
+
+enum { OPT_SET = 256, OPT_WORKERS, OPT_EXIT_IDLE, OPT_DUMP_CONFIG, OPT_DPDK };
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+	static const struct option longopts[] = {
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "exit-idle", required_argument, NULL, OPT_EXIT_IDLE },
+		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
+		{ "dpdk", no_argument, NULL, OPT_DPDK },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	cli->sets = calloc((size_t)argc, sizeof(*cli->sets));
+	if (!cli->sets)
+		return -1;
+	while ((c = getopt_long(argc, argv, "r:i:c:l:S:f:k:TqvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': cli->pcap_file = optarg; break;
+		case 'i': cli->iface = optarg; break;
+		case 'c': cli->config_file = optarg; break;
+		case 'l': cli->log_dir = optarg; break;
+		case 'f': cli->bpf = optarg; break;
+		case 'k':
+			if (strcmp(optarg, "none") && strcmp(optarg, "all")) {
+				fprintf(stderr, "mamori: -k takes none or all, not '%s'\n", optarg);
+				return -1;
+			}
+			cli->checksum = optarg;
+			break;
+		case 'S':
+			fprintf(stderr, "mamori: -S %s: signature rules are not supported "
+				"by this version yet\n", optarg);
+			return -1;
+		case 'T': cli->test_mode = true; break;
+		case 'q': cli->quiet = true; break;
+		case 'v': mamori_log_level++; break;
+		case 'V':
+			printf("mamori %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_SET: cli->sets[cli->nsets++] = optarg; break;
+		case OPT_WORKERS:
+			cli->workers = optarg;
+			break;
+		case OPT_EXIT_IDLE:
+			if (parse_uint(optarg, 86400 * 365, &cli->exit_idle) < 0) {
+				fprintf(stderr, "mamori: --exit-idle takes seconds, not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_DUMP_CONFIG: cli->dump_config = true; break;
+		case OPT_DPDK:
+			fprintf(stderr, "mamori: --dpdk: DPDK capture is not supported by "
+				"this version yet; use -i IFACE (libpcap)\n");
+			return -1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mamori: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (cli->pcap_file && cli->iface) {
+		fprintf(stderr, "mamori: give either -r or -i, not both\n");
+		return -1;
+	}
+	if (!cli->pcap_file && !cli->iface && !cli->test_mode && !cli->dump_config) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int config_error_exit(const struct config_error *e)
+{
+	char msg[1024];
+	config_error_format(e, msg, sizeof(msg));
+	fprintf(stderr, "mamori: config: %s\n", msg);
+	return EXIT_USAGE;
+}
+
+/* Command-line options are --set assignments of their config keys, so
+ * validation and error messages treat both the same way. */
+static int cli_set(struct config *cfg, const char *key, const char *value,
+		   struct config_error *err)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s=%s", key, value);
+	return config_set(cfg, buf, err);
+}
+
+static int build_config(const struct cli *cli, struct config **out,
+			struct mamori_config *rc)
+{
+	struct config_error err;
+	struct config *cfg = config_new_default();
+	int i;
+
+	memset(&err, 0, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "mamori: out of memory\n");
+		return 1;
+	}
+	if (cli->config_file && config_load_file(cfg, cli->config_file, &err) < 0)
+		goto bad;
+	for (i = 0; i < cli->nsets; i++)
+		if (config_set(cfg, cli->sets[i], &err) < 0)
+			goto bad;
+	if ((cli->log_dir && cli_set(cfg, "default-log-dir", cli->log_dir, &err) < 0) ||
+	    (cli->bpf && cli_set(cfg, "pcap.bpf-filter", cli->bpf, &err) < 0) ||
+	    (cli->iface && cli_set(cfg, "pcap.interface", cli->iface, &err) < 0) ||
+	    (cli->checksum && cli_set(cfg, "capture.checksum-validation", cli->checksum, &err) < 0) ||
+	    (cli->workers && cli_set(cfg, "threading.workers", cli->workers, &err) < 0))
+		goto bad;
+	if (config_validate(cfg, &err) < 0 || config_apply(cfg, rc, &err) < 0)
+		goto bad;
+	*out = cfg;
+	return 0;
+bad:
+	config_free(cfg);
+	return config_error_exit(&err);
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+struct run {
+	struct worker *workers;
+	unsigned nworkers;
+	struct dispatch disp;
+	uint64_t start_us;
+};
+
+static void collect_stats(void *arg, struct stats_snapshot *s)
+{
+	struct run *r = arg;
+
+	memset(s, 0, sizeof(*s));
+	s->ts_us = wall_us();
+	s->uptime_s = (s->ts_us - r->start_us) / 1000000u;
+	s->workers = r->nworkers;
+	STATS_COPY(&s->capture, &r->disp.cap_stats);
+	STATS_COPY(&s->dispatch, &r->disp.stats);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		worker_collect(&r->workers[i], s);
+}
+
+static unsigned default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 1 ? (unsigned)(n - 1) : 1;
+}
+
+static int make_log_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void print_summary(const struct run *r, const struct stats_snapshot *s,
+			  const struct output_stats *os, const char *eve_path,
+			  double secs)
+{
+	fprintf(stderr,
+		"mamori: %llu packets, %llu bytes in %.2f s; decoded ipv4 %llu ipv6 %llu "
+		"tcp %llu udp %llu icmp %llu; invalid %llu\n",
+		(unsigned long long)s->decoder.pkts, (unsigned long long)s->decoder.bytes,
+		secs, (unsigned long long)s->decoder.ipv4, (unsigned long long)s->decoder.ipv6,
+		(unsigned long long)s->decoder.tcp, (unsigned long long)s->decoder.udp,
+		(unsigned long long)(s->decoder.icmpv4 + s->decoder.icmpv6),
+		(unsigned long long)s->decoder.invalid);
+	fprintf(stderr,
+		"mamori: flows %llu (tcp %llu udp %llu), timed out %llu, evicted %llu; "
+		"alerts %llu; drops: capture %llu dispatch %llu events %llu\n",
+		(unsigned long long)s->flow.total, (unsigned long long)s->flow.tcp,
+		(unsigned long long)s->flow.udp, (unsigned long long)s->flow.timeout,
+		(unsigned long long)s->flow.evicted, (unsigned long long)s->detect.alert,
+		(unsigned long long)(s->capture.kernel_drops + s->capture.kernel_ifdrops),
+		(unsigned long long)s->dispatch.ring_full,
+		(unsigned long long)s->output.ring_drops);
+	for (unsigned i = 0; i < r->nworkers; i++) {
+		const struct worker *w = &r->workers[i];
+		fprintf(stderr, "mamori: worker %u: cpu_s=%.3f busy_s=%.3f pkts=%llu bytes=%llu\n",
+			i, w->ctr.cpu_ns / 1e9, w->ctr.busy_ns / 1e9,
+			(unsigned long long)w->dstats.pkts,
+			(unsigned long long)w->dstats.bytes);
+	}
+	if (eve_path)
+		fprintf(stderr, "mamori: %llu events written to %s\n",
+			(unsigned long long)os->events_written, eve_path);
+}
+
+/* A per-run value for flow_id scrambling: runs on one sensor number
+ * their flows differently, so ids from two runs do not collide in a SIEM. */
+static uint64_t run_seed(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+	       ((uint64_t)getpid() << 16);
+}
+
+static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
+{
+	struct mamori_config rcv = *rc_in, *rc = &rcv;
+	struct run r;
+	struct capture_config cc;
+	struct output_config oc;
+	struct output *out = NULL;
+	struct spsc_ring **rings = NULL;
+	struct stats_snapshot final;
+	char errbuf[512] = "", eve_path[PATH_MAX], hostname[256] = "";
+	uint64_t per_worker, max_flows;
+	struct sigaction sa;
+	int rc_exit = 1, err;
+	unsigned i, started = 0;
+	bool live = cli->iface != NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.start_us = wall_us();
+	rc->flow.run_seed = run_seed();
+	r.nworkers = rc->workers ? rc->workers : default_workers();
+
+	memset(&cc, 0, sizeof(cc));
+	cc.file = cli->pcap_file;
+	cc.iface = live ? rc->pcap_interface : NULL;
+	cc.bpf = rc->bpf_filter && *rc->bpf_filter ? rc->bpf_filter : NULL;
+	cc.snaplen = rc->snaplen;
+	cc.promisc = rc->promisc;
+	cc.buffer_size = rc->pcap_buffer_size > INT_MAX ? INT_MAX : (int)rc->pcap_buffer_size;
+	cc.timeout_ms = 100;
+
+	r.disp.ops = &capture_pcap_ops;
+	r.disp.live = live;
+	r.disp.exit_idle_s = cli->exit_idle;
+	r.disp.stop = &stop_requested;
+	err = r.disp.ops->open(&cc, &r.disp.cap, errbuf, sizeof(errbuf));
+	if (err < 0) {
+		log_error("cannot open capture: %s", errbuf);
+		return 1;
+	}
+
+	/* flows per worker from the memory cap */
+	per_worker = rc->flow_memcap / r.nworkers;
+	max_flows = per_worker / (sizeof(struct flow) + sizeof(void *));
+	if (max_flows < 1024)
+		max_flows = 1024;
+	if (max_flows > UINT32_MAX / 2)
+		max_flows = UINT32_MAX / 2;
+
+	r.workers = aligned_alloc(MAMORI_CACHELINE,
+				  ((sizeof(struct worker) * r.nworkers + MAMORI_CACHELINE - 1) /
+				   MAMORI_CACHELINE) * MAMORI_CACHELINE);
+	rings = calloc(r.nworkers, sizeof(*rings));
+	if (!r.workers || !rings) {
+		log_error("out of memory");
+		goto done;
+	}
+	memset(r.workers, 0, sizeof(struct worker) * r.nworkers);
+	for (i = 0; i < r.nworkers; i++) {
+		err = worker_init(&r.workers[i], i, rc, (uint32_t)max_flows, live);
+		if (err < 0) {
+			log_error("worker %u: cannot allocate its tables (%s); "
+				  "lower flow.memcap or threading.event-ring-size",
+				  i, strerror(-err));
+			r.nworkers = i;
+			goto done;
+		}
+		rings[i] = &r.workers[i].events;
+	}
+	r.disp.workers = r.workers;
+	r.disp.nworkers = r.nworkers;
+
+	memset(&oc, 0, sizeof(oc));
+	if (rc->eve_enabled) {
+		err = make_log_dir(rc->log_dir);
+		if (err < 0) {
+			log_error("log directory %s: %s", rc->log_dir, strerror(-err));
+			goto done;
+		}
+		snprintf(eve_path, sizeof(eve_path), "%s/%s", rc->log_dir, rc->eve_filename);
+		oc.eve_path = eve_path;
+	}
+	oc.eve_alert = rc->eve_alert;
+	oc.eve_flow = rc->eve_flow;
+	oc.eve_stats = rc->stats_enabled && rc->eve_stats;
+	oc.console_alerts = rc->console_alerts && !cli->quiet;
+	oc.stats_interval_s = rc->stats_interval;
+	if (rc->sensor_name && *rc->sensor_name)
+		oc.eve.sensor_name = rc->sensor_name;
+	else {
+		gethostname(hostname, sizeof(hostname) - 1);
+		oc.eve.sensor_name = hostname;
+	}
+	oc.eve.sensor_id = rc->sensor_id;
+	oc.eve.log_payload = rc->eve_payload;
+	oc.eve.log_payload_printable = rc->eve_payload_printable;
+	out = output_create(&oc, rings, r.nworkers, collect_stats, &r, errbuf, sizeof(errbuf));
+	if (!out) {
+		log_error("output: %s", errbuf);
+		goto done;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	signal_dispatch = &r.disp;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (output_start(out) < 0) {
+		log_error("cannot start the output thread");
+		goto done;
+	}
+	for (i = 0; i < r.nworkers; i++) {
+		if (worker_start(&r.workers[i]) < 0) {
+			log_error("cannot start worker %u", i);
+			break;
+		}
+		started++;
+	}
+	if (started == r.nworkers) {
+		log_info("%s %s: %u worker%s", live ? "capturing on" : "reading",
+			 live ? cc.iface : cc.file, r.nworkers, r.nworkers == 1 ? "" : "s");
+		if (dispatch_run(&r.disp) < 0)
+			log_error("%s", r.disp.errbuf);
+		else
+			rc_exit = 0;
+	} else {
+		for (i = 0; i < r.nworkers; i++)
+			__atomic_store_n(&r.workers[i].in_done, 1, __ATOMIC_RELEASE);
+	}
+	for (i = 0; i < started; i++)
+		worker_join(&r.workers[i]);
+	output_stop(out);
+	if (!cli->quiet) {
+		collect_stats(&r, &final);
+		print_summary(&r, &final, output_get_stats(out),
+			      oc.eve_path, (wall_us() - r.start_us) / 1e6);
+	}
+done:
+	signal_dispatch = NULL;
+	if (out)
+		output_destroy(out);
+	if (r.workers)
+		for (i = 0; i < r.nworkers; i++)
+			worker_destroy(&r.workers[i]);
+	free(r.workers);
+	free(rings);
+	r.disp.ops->close(r.disp.cap);
+	return rc_exit;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	struct config *cfg = NULL;
+	struct mamori_config rc;
+	int status;
+
+	memset(&cli, 0, sizeof(cli));
+	memset(&rc, 0, sizeof(rc));
+	if (parse_cli(argc, argv, &cli) < 0) {
+		free(cli.sets);
+		return EXIT_USAGE;
+	}
+	status = build_config(&cli, &cfg, &rc);
+	if (status != 0)
+		goto out;
+	if (cli.dump_config) {
+		config_dump(cfg, stdout);
+		goto out;
+	}
+	if (cli.test_mode) {
+		printf("configuration OK\n");
+		goto out;
+	}
+	status = run_sensor(&cli, &rc);
+out:
+	config_free(cfg);
+	free(cli.sets);
+	return status;
+}

@@ -1,0 +1,580 @@
+/*
+ * eve: EVE JSON records (alert, flow, stats) and the fast.log console line.
+ *
+ * Field names and layout follow Suricata's eve.json, because SOC parsers
+ * (Kibana, Splunk, Wazuh, Security Onion) read them by name. The formatters
+ * run only in the output thread, on fixed-size `struct event_record`s that
+ * workers filled in place: they trust no string in a record to be
+ * NUL-terminated (strnlen against the array size) and pass everything from
+ * packets or rules through the escaping JSON writer. The one exception is
+ * alert.metadata, which the rule loader hands over as a ready JSON object
+ * body and which is copied as is.
+ *
+ * This file calls no function of another module (decode, flow): the name
+ * tables it needs are built here from the shared enums and the
+ * DECODE_EVENTS X-macro, so the output side links and tests on its own.
+ *
+ * A formatter that runs out of room rewinds the buffer to where it started
+ * and returns -ENOSPC, so the caller never writes a broken line.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "mamori/eve.h"
+#include "mamori/flow.h"
+
+#define TS_MAX 48
+
+static const char *const decode_event_names[DECODE_EV_MAX] = {
+#define X(name, str) [DECODE_EV_##name] = str,
+	DECODE_EVENTS(X)
+#undef X
+};
+
+/* Suricata's TCP state names; it has no "reset" state (a reset session is
+ * "closed"), so parsers keyed on its vocabulary see only known values. */
+static const char *tcp_state_str(uint8_t s)
+{
+	switch (s) {
+	case TCP_STATE_NONE:        return "none";
+	case TCP_STATE_SYN_SENT:    return "syn_sent";
+	case TCP_STATE_SYN_RECV:    return "syn_recv";
+	case TCP_STATE_ESTABLISHED: return "established";
+	case TCP_STATE_CLOSING:     return "closing";
+	case TCP_STATE_CLOSED:      return "closed";
+	case TCP_STATE_RESET:       return "closed";
+	default:                    return "none";
+	}
+}
+
+/* Suricata's flow.reason: it knows timeout, forced (evicted under memory
+ * pressure or replaced) and shutdown. */
+static const char *flow_reason_str(uint8_t r)
+{
+	switch (r) {
+	case FLOW_END_TIMEOUT:  return "timeout";
+	case FLOW_END_EVICTED:  return "forced";
+	case FLOW_END_SHUTDOWN: return "shutdown";
+	case FLOW_END_REUSED:   return "forced";
+	default:                return "timeout";
+	}
+}
+
+/* Suricata's flow.state: "new" until both sides spoke (TCP: until the
+ * handshake completed), "closed" once TCP closed or reset. */
+static const char *flow_state_str(const struct event_record *ev)
+{
+	if (ev->proto == IPPROTO_TCP) {
+		switch (ev->flow.tcp_state) {
+		case TCP_STATE_ESTABLISHED:
+		case TCP_STATE_CLOSING:
+			return "established";
+		case TCP_STATE_CLOSED:
+		case TCP_STATE_RESET:
+			return "closed";
+		case TCP_STATE_NONE:
+			/* midstream pickup: judge by traffic, as for UDP */
+			break;
+		default:
+			return "new";
+		}
+	}
+	return ev->flow.pkts_toserver && ev->flow.pkts_toclient ? "established" : "new";
+}
+
+size_t eve_timestamp(uint64_t ts_us, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ts_us / 1000000);
+	unsigned usec = (unsigned)(ts_us % 1000000);
+	struct tm tm;
+	int n;
+
+	if (len)
+		buf[0] = '\0';
+	if (!gmtime_r(&secs, &tm))
+		return 0;
+	n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+const char *eve_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	/* the names Suricata prints (its /etc/protocols-derived table) */
+	switch (proto) {
+	case IPPROTO_ICMP:   return "ICMP";
+	case IPPROTO_IGMP:   return "IGMP";
+	case IPPROTO_TCP:    return "TCP";
+	case IPPROTO_UDP:    return "UDP";
+	case IPPROTO_GRE:    return "GRE";
+	case IPPROTO_ESP:    return "ESP";
+	case IPPROTO_AH:     return "AH";
+	case IPPROTO_ICMPV6: return "IPv6-ICMP";
+	case IPPROTO_SCTP:   return "SCTP";
+	default:
+		snprintf(buf, len, "%u", proto);
+		return buf;
+	}
+}
+
+static bool is_icmp(uint8_t proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* Returns "" when the version is neither 4 nor 6. buf >= INET6_ADDRSTRLEN. */
+static const char *addr_str(uint8_t ver, const union ip_addr *a, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (ver == 4)
+		snprintf(buf, len, "%u.%u.%u.%u", a->b[0], a->b[1], a->b[2], a->b[3]);
+	else if (ver == 6 && !inet_ntop(AF_INET6, a->b, buf, (socklen_t)len))
+		buf[0] = '\0';
+	return buf;
+}
+
+/* key-value helpers; all of them are no-ops once the buffer is truncated */
+
+static void kv_u64(struct json_buf *j, const char *k, uint64_t v, bool *first)
+{
+	json_key(j, k, first);
+	json_u64(j, v);
+}
+
+static void kv_str(struct json_buf *j, const char *k, const char *s, size_t max,
+		   bool *first)
+{
+	json_key(j, k, first);
+	json_str(j, s, strnlen(s, max));
+}
+
+static void kv_bool(struct json_buf *j, const char *k, bool v, bool *first)
+{
+	json_key(j, k, first);
+	if (v)
+		json_raw(j, "true", 4);
+	else
+		json_raw(j, "false", 5);
+}
+
+static void kv_ts(struct json_buf *j, const char *k, uint64_t ts_us, bool *first)
+{
+	char ts[TS_MAX];
+	size_t n = eve_timestamp(ts_us, ts, sizeof(ts));
+
+	json_key(j, k, first);
+	json_str(j, ts, n);
+}
+
+static int finish(struct json_buf *j, size_t start)
+{
+	if (!j->truncated)
+		return 0;
+	/* no partial object survives; `truncated` stays set for the caller */
+	j->len = start;
+	if (j->cap)
+		j->buf[start] = '\0';
+	return -ENOSPC;
+}
+
+/* timestamp, flow_id, event_type, vlan, addresses, proto, icmp, community_id:
+ * the header Suricata writes before the type-specific object */
+static void eve_header(struct json_buf *j, const struct event_record *ev,
+		       const char *type, bool *first)
+{
+	char abuf[INET6_ADDRSTRLEN], pbuf[8];
+	const char *src, *dst;
+
+	kv_ts(j, "timestamp", ev->ts_us, first);
+	/* no flow (e.g. a non-first fragment): Suricata omits flow_id */
+	if (ev->flow_id)
+		kv_u64(j, "flow_id", ev->flow_id, first);
+	json_key(j, "event_type", first);
+	json_cstr(j, type);
+	if (ev->vlan_count) {
+		unsigned n = ev->vlan_count > 2 ? 2 : ev->vlan_count;
+
+		json_key(j, "vlan", first);
+		json_raw(j, "[", 1);
+		for (unsigned i = 0; i < n; i++) {
+			if (i)
+				json_raw(j, ",", 1);
+			json_u64(j, ev->vlan[i]);
+		}
+		json_raw(j, "]", 1);
+	}
+	src = addr_str(ev->ip_ver, &ev->src, abuf, sizeof(abuf));
+	if (*src)
+		kv_str(j, "src_ip", src, sizeof(abuf), first);
+	if (!is_icmp(ev->proto))
+		kv_u64(j, "src_port", ev->sport, first);
+	dst = addr_str(ev->ip_ver, &ev->dst, abuf, sizeof(abuf));
+	if (*dst)
+		kv_str(j, "dest_ip", dst, sizeof(abuf), first);
+	if (!is_icmp(ev->proto))
+		kv_u64(j, "dest_port", ev->dport, first);
+	json_key(j, "proto", first);
+	json_cstr(j, eve_proto_name(ev->proto, pbuf, sizeof(pbuf)));
+	if (is_icmp(ev->proto)) {
+		kv_u64(j, "icmp_type", ev->icmp_type, first);
+		kv_u64(j, "icmp_code", ev->icmp_code, first);
+	}
+	if (ev->community_id[0])
+		kv_str(j, "community_id", ev->community_id, sizeof(ev->community_id), first);
+}
+
+static void eve_flow_counts(struct json_buf *j, const struct event_flow *f, bool *first)
+{
+	kv_u64(j, "pkts_toserver", f->pkts_toserver, first);
+	kv_u64(j, "pkts_toclient", f->pkts_toclient, first);
+	kv_u64(j, "bytes_toserver", f->bytes_toserver, first);
+	kv_u64(j, "bytes_toclient", f->bytes_toclient, first);
+	kv_ts(j, "start", f->start_us, first);
+}
+
+static void eve_sensor(struct json_buf *j, const struct eve_ctx *ctx, bool *first)
+{
+	bool f = true;
+
+	json_key(j, "sensor", first);
+	json_raw(j, "{", 1);
+	if (ctx->sensor_name) {
+		json_key(j, "name", &f);
+		json_cstr(j, ctx->sensor_name);
+	}
+	kv_u64(j, "id", ctx->sensor_id, &f);
+	json_raw(j, "}", 1);
+}
+
+static void eve_alert_body(struct json_buf *j, const struct eve_ctx *ctx,
+			   const struct event_record *ev, bool *first)
+{
+	const struct event_alert *a = &ev->alert;
+	size_t mdlen = strnlen(a->metadata, sizeof(a->metadata));
+	size_t plen = ev->payload_len > EVENT_PAYLOAD_MAX ? EVENT_PAYLOAD_MAX
+							  : ev->payload_len;
+	bool f = true;
+
+	json_key(j, "alert", first);
+	json_raw(j, "{", 1);
+	json_key(j, "action", &f);
+	json_cstr(j, a->action == ALERT_ACTION_BLOCKED ? "blocked" : "allowed");
+	kv_u64(j, "gid", a->gid, &f);
+	kv_u64(j, "signature_id", a->sid, &f);
+	kv_u64(j, "rev", a->rev, &f);
+	kv_str(j, "signature", a->signature, sizeof(a->signature), &f);
+	kv_str(j, "category", a->category, sizeof(a->category), &f);
+	kv_u64(j, "severity", a->severity, &f);
+	if (mdlen) {
+		json_key(j, "metadata", &f);
+		json_raw(j, "{", 1);
+		json_raw(j, a->metadata, mdlen);
+		json_raw(j, "}", 1);
+	}
+	json_raw(j, "}", 1);
+
+	if (ev->flow_id) {
+		f = true;
+		json_key(j, "flow", first);
+		json_raw(j, "{", 1);
+		eve_flow_counts(j, &ev->flow, &f);
+		json_raw(j, "}", 1);
+	}
+
+	if (ctx->log_payload && plen) {
+		json_key(j, "payload", first);
+		json_base64(j, ev->payload, plen);
+	}
+	if (ctx->log_payload_printable && plen) {
+		char pr[EVENT_PAYLOAD_MAX];
+
+		/* Suricata's printable form: keep ASCII text and line breaks */
+		for (size_t i = 0; i < plen; i++) {
+			uint8_t c = ev->payload[i];
+			pr[i] = (c >= 0x20 && c <= 0x7e) || c == '\n' || c == '\r' ||
+				c == '\t' ? (char)c : '.';
+		}
+		json_key(j, "payload_printable", first);
+		json_str(j, pr, plen);
+	}
+}
+
+static void eve_tcp_flags(struct json_buf *j, const char *k, uint8_t flags, bool *first)
+{
+	static const char hex[] = "0123456789abcdef";
+	char s[2] = { hex[flags >> 4], hex[flags & 0xf] };
+
+	json_key(j, k, first);
+	json_str(j, s, 2);
+}
+
+static void eve_flow_body(struct json_buf *j, const struct event_record *ev, bool *first)
+{
+	const struct event_flow *fl = &ev->flow;
+	uint64_t s = fl->start_us / 1000000, e = fl->end_us / 1000000;
+	bool f = true;
+
+	json_key(j, "flow", first);
+	json_raw(j, "{", 1);
+	eve_flow_counts(j, fl, &f);
+	kv_ts(j, "end", fl->end_us, &f);
+	/* whole seconds between the two timestamps, as Suricata computes it */
+	kv_u64(j, "age", e > s ? e - s : 0, &f);
+	json_key(j, "state", &f);
+	json_cstr(j, flow_state_str(ev));
+	json_key(j, "reason", &f);
+	json_cstr(j, flow_reason_str(fl->end_reason));
+	kv_bool(j, "alerted", fl->alerted != 0, &f);
+	json_raw(j, "}", 1);
+
+	if (ev->proto == IPPROTO_TCP) {
+		static const struct { uint8_t bit; const char *name; } bits[] = {
+			{ TCP_FIN, "fin" }, { TCP_SYN, "syn" }, { TCP_RST, "rst" },
+			{ TCP_PSH, "psh" }, { TCP_ACK, "ack" }, { TCP_URG, "urg" },
+			{ TCP_ECE, "ecn" }, { TCP_CWR, "cwr" },
+		};
+		uint8_t all = fl->tcp_flags_ts | fl->tcp_flags_tc;
+
+		f = true;
+		json_key(j, "tcp", first);
+		json_raw(j, "{", 1);
+		eve_tcp_flags(j, "tcp_flags", all, &f);
+		eve_tcp_flags(j, "tcp_flags_ts", fl->tcp_flags_ts, &f);
+		eve_tcp_flags(j, "tcp_flags_tc", fl->tcp_flags_tc, &f);
+		/* like Suricata, only the flags that were seen */
+		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+			if (all & bits[i].bit)
+				kv_bool(j, bits[i].name, true, &f);
+		json_key(j, "state", &f);
+		json_cstr(j, tcp_state_str(fl->tcp_state));
+		json_raw(j, "}", 1);
+	}
+}
+
+int eve_format_event(struct json_buf *j, const struct eve_ctx *ctx,
+		     const struct event_record *ev)
+{
+	size_t start = j->len;
+	bool first = true;
+
+	if (j->truncated)
+		return -ENOSPC;
+	if (ev->type != EVENT_ALERT && ev->type != EVENT_FLOW)
+		return -EINVAL;
+	json_raw(j, "{", 1);
+	eve_header(j, ev, ev->type == EVENT_ALERT ? "alert" : "flow", &first);
+	if (ev->type == EVENT_ALERT)
+		eve_alert_body(j, ctx, ev, &first);
+	else
+		eve_flow_body(j, ev, &first);
+	eve_sensor(j, ctx, &first);
+	json_raw(j, "}", 1);
+	return finish(j, start);
+}
+
+/* One group of decoder.event: the events whose names start with the same
+ * "group." prefix, wherever they sit in the X-macro list. */
+static void eve_event_group(struct json_buf *j, const uint64_t *events,
+			    const char *grp, size_t glen, bool *first)
+{
+	bool f = true;
+
+	/* the group name is not NUL-terminated, so no json_key here */
+	if (!*first)
+		json_raw(j, ",", 1);
+	*first = false;
+	json_str(j, grp, glen);
+	json_raw(j, ":{", 2);
+	for (unsigned e = 0; e < DECODE_EV_MAX; e++) {
+		const char *name = decode_event_names[e];
+		const char *dot = strchr(name, '.');
+
+		if (!dot || (size_t)(dot - name) != glen || memcmp(name, grp, glen) != 0)
+			continue;
+		if (!f)
+			json_raw(j, ",", 1);
+		f = false;
+		json_cstr(j, dot + 1);
+		json_raw(j, ":", 1);
+		json_u64(j, events[e]);
+	}
+	json_raw(j, "}", 1);
+}
+
+/* decoder.event: {"ipv4":{"trunc_pkt":N,...},...}, every event, zeros too,
+ * so dashboards see a stable set of keys. The X-macro is not sorted by
+ * group, so groups are emitted in order of first appearance, each once. */
+static void eve_decoder_events(struct json_buf *j, const uint64_t *events, bool *first)
+{
+	bool f = true;
+
+	json_key(j, "event", first);
+	json_raw(j, "{", 1);
+	for (unsigned e = 0; e < DECODE_EV_MAX; e++) {
+		const char *name = decode_event_names[e];
+		const char *dot = strchr(name, '.');
+		size_t glen;
+		bool seen = false;
+
+		if (!dot) {
+			/* a name without a group sits directly under "event" */
+			kv_u64(j, name, events[e], &f);
+			continue;
+		}
+		glen = (size_t)(dot - name);
+		for (unsigned p = 0; p < e && !seen; p++)
+			seen = strncmp(decode_event_names[p], name, glen + 1) == 0;
+		if (!seen)
+			eve_event_group(j, events, name, glen, &f);
+	}
+	json_raw(j, "}", 1);
+}
+
+int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
+		     const struct stats_snapshot *s)
+{
+	const struct capture_stats *c = &s->capture;
+	const struct decode_stats *d = &s->decoder;
+	const struct flow_stats *fl = &s->flow;
+	const struct output_stats *o = &s->output;
+	size_t start = j->len;
+	bool first = true, f1 = true, f2;
+
+	if (j->truncated)
+		return -ENOSPC;
+	json_raw(j, "{", 1);
+	kv_ts(j, "timestamp", s->ts_us, &first);
+	json_key(j, "event_type", &first);
+	json_cstr(j, "stats");
+	json_key(j, "stats", &first);
+	json_raw(j, "{", 1);
+	kv_u64(j, "uptime", s->uptime_s, &f1);
+
+	f2 = true;
+	json_key(j, "capture", &f1);
+	json_raw(j, "{", 1);
+	kv_u64(j, "kernel_packets", c->kernel_packets, &f2);
+	kv_u64(j, "kernel_drops", c->kernel_drops, &f2);
+	kv_u64(j, "kernel_ifdrops", c->kernel_ifdrops, &f2);
+	kv_u64(j, "packets", c->packets, &f2);
+	kv_u64(j, "bytes", c->bytes, &f2);
+	kv_u64(j, "errors", c->errors, &f2);
+	kv_u64(j, "dispatch_ring_full", s->dispatch.ring_full, &f2);
+	kv_u64(j, "dispatch_batches", s->dispatch.batches, &f2);
+	kv_u64(j, "too_big", s->dispatch.too_big, &f2);
+	json_raw(j, "}", 1);
+
+	f2 = true;
+	json_key(j, "decoder", &f1);
+	json_raw(j, "{", 1);
+#define D(field) kv_u64(j, #field, d->field, &f2)
+	D(pkts); D(bytes); D(invalid); D(ethernet); D(sll); D(null); D(raw);
+	D(vlan); D(vlan_qinq); D(mpls); D(ipv4); D(ipv6); D(tcp); D(udp);
+	D(icmpv4); D(icmpv6); D(gre); D(erspan); D(vxlan); D(ipv4_in_ipv6);
+	D(ipv6_in_ipv6); D(ipv4_frag); D(ipv6_frag); D(other_l3); D(other_l4);
+	D(max_pkt_size);
+#undef D
+	eve_decoder_events(j, d->events, &f2);
+	json_raw(j, "}", 1);
+
+	f2 = true;
+	json_key(j, "flow", &f1);
+	json_raw(j, "{", 1);
+#define F(field) kv_u64(j, #field, fl->field, &f2)
+	F(total); F(active); F(tcp); F(udp); F(icmpv4); F(icmpv6); F(other);
+	F(timeout); F(evicted); F(reused); F(shutdown); F(tcp_established);
+	F(no_flow);
+#undef F
+	json_raw(j, "}", 1);
+
+	f2 = true;
+	json_key(j, "detect", &f1);
+	json_raw(j, "{", 1);
+	kv_u64(j, "alert", s->detect.alert, &f2);
+	json_raw(j, "}", 1);
+
+	f2 = true;
+	json_key(j, "output", &f1);
+	json_raw(j, "{", 1);
+	kv_u64(j, "events_written", o->events_written, &f2);
+	kv_u64(j, "write_errors", o->write_errors, &f2);
+	kv_u64(j, "ring_drops", o->ring_drops, &f2);
+	kv_u64(j, "alerts_printed", o->alerts_printed, &f2);
+	json_raw(j, "}", 1);
+
+	json_raw(j, "}", 1);
+	eve_sensor(j, ctx, &first);
+	json_raw(j, "}", 1);
+	return finish(j, start);
+}
+
+/*
+ * Suricata's fast.log line:
+ *   MM/DD/YYYY-HH:MM:SS.uuuuuu  [**] [gid:sid:rev] msg [**]
+ *   [Classification: cat] [Priority: N] {PROTO} src:port -> dst:port
+ * in UTC (Suricata uses local time; the sensor logs UTC everywhere). ICMP
+ * shows type and code in the port positions, as Suricata does. The
+ * signature is rule text, but control characters are still replaced so a
+ * console line stays one line. No trailing newline.
+ */
+size_t eve_format_fast(char *buf, size_t len, const struct event_record *ev)
+{
+	const struct event_alert *a = &ev->alert;
+	char sig[EVENT_SIG_MAX], cat[EVENT_CATEGORY_MAX];
+	char sbuf[INET6_ADDRSTRLEN], dbuf[INET6_ADDRSTRLEN], pbuf[8];
+	time_t secs = (time_t)(ev->ts_us / 1000000);
+	unsigned sp = ev->sport, dp = ev->dport;
+	size_t n;
+	struct tm tm;
+	int r;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (!gmtime_r(&secs, &tm))
+		memset(&tm, 0, sizeof(tm));
+	n = strnlen(a->signature, sizeof(a->signature) - 1);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)a->signature[i];
+		sig[i] = c < 0x20 || c == 0x7f ? '.' : (char)c;
+	}
+	sig[n] = '\0';
+	n = strnlen(a->category, sizeof(a->category) - 1);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)a->category[i];
+		cat[i] = c < 0x20 || c == 0x7f ? '.' : (char)c;
+	}
+	cat[n] = '\0';
+	if (is_icmp(ev->proto)) {
+		sp = ev->icmp_type;
+		dp = ev->icmp_code;
+	}
+	r = snprintf(buf, len,
+		     "%02d/%02d/%04d-%02d:%02d:%02d.%06u  %s[**] [%" PRIu32 ":%" PRIu32
+		     ":%" PRIu32 "] %s [**] [Classification: %s] [Priority: %u] "
+		     "{%s} %s:%u -> %s:%u",
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, (unsigned)(ev->ts_us % 1000000),
+		     a->action == ALERT_ACTION_BLOCKED ? "[Drop] " : "",
+		     a->gid, a->sid, a->rev, sig,
+		     /* Suricata prints a missing classtype as (null) */
+		     cat[0] ? cat : "(null)", a->severity,
+		     eve_proto_name(ev->proto, pbuf, sizeof(pbuf)),
+		     addr_str(ev->ip_ver, &ev->src, sbuf, sizeof(sbuf)), sp,
+		     addr_str(ev->ip_ver, &ev->dst, dbuf, sizeof(dbuf)), dp);
+	if (r < 0)
+		return 0;
+	return (size_t)r >= len ? len - 1 : (size_t)r;
+}

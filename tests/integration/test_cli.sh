@@ -1,0 +1,118 @@
+#!/bin/bash
+# The command line and the life of a run, end to end: exit codes (0 ok,
+# 1 runtime failure, 2 usage/config), config errors that name file, line and
+# key, --dump-config round trip, a run over a generated capture (stats
+# record last, flow records when enabled, the same counts with 1 and 2
+# workers), SIGTERM on a live capture and --exit-idle.
+. "$(dirname "$0")/lib.sh"
+
+# expect_exit DESC CODE CMD...  (stderr kept in $WORK/err)
+expect_exit() {
+	local desc=$1 want=$2 got
+	shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	got=$?
+	check_eq "$desc: exit status" "$want" "$got"
+}
+
+expect_exit "no arguments" 2 "$MAMORI"
+expect_exit "unknown option" 2 "$MAMORI" --no-such-option
+expect_exit "-r and -i together" 2 "$MAMORI" -r a.pcap -i lo
+expect_exit "bad -k" 2 "$MAMORI" -k some -T
+expect_exit "-S refused until rules exist" 2 "$MAMORI" -S x.rules -T
+grep -q "not supported" "$WORK/err" && ok "-S says why" || fail "-S message: $(cat "$WORK/err")"
+expect_exit "--help" 0 "$MAMORI" --help
+expect_exit "-T on the default config" 0 "$MAMORI" -T
+
+# a bad key in a file: exit 2, message names file, line and key
+cat >"$WORK/bad.yaml" <<'YAML'
+flow:
+  memcap: 64mb
+  hash-sise: 1024
+YAML
+expect_exit "unknown key in config file" 2 "$MAMORI" -T -c "$WORK/bad.yaml"
+grep -q "bad.yaml:3" "$WORK/err" && grep -q "flow.hash-sise" "$WORK/err" &&
+	ok "unknown key error names file:line and key" ||
+	fail "unknown key message: $(cat "$WORK/err")"
+cat >"$WORK/badval.yaml" <<'YAML'
+stats:
+  interval: soon
+YAML
+expect_exit "bad value in config file" 2 "$MAMORI" -T -c "$WORK/badval.yaml"
+grep -q "badval.yaml:2" "$WORK/err" && grep -q "stats.interval" "$WORK/err" &&
+	ok "bad value error names file:line and key" ||
+	fail "bad value message: $(cat "$WORK/err")"
+expect_exit "bad --set value" 2 "$MAMORI" -T --set flow.memcap=lots
+grep -q "flow.memcap" "$WORK/err" && ok "--set error names the key" ||
+	fail "--set message: $(cat "$WORK/err")"
+expect_exit "bad --workers" 2 "$MAMORI" -T --workers many
+expect_exit "missing config file" 2 "$MAMORI" -T -c "$WORK/nope.yaml"
+
+# --dump-config is a valid config that dumps to itself
+"$MAMORI" --dump-config --set flow.memcap=32mb >"$WORK/dump1.yaml" 2>"$WORK/err"
+check_eq "--dump-config exit" 0 $?
+"$MAMORI" --dump-config -c "$WORK/dump1.yaml" >"$WORK/dump2.yaml" 2>>"$WORK/err"
+cmp -s "$WORK/dump1.yaml" "$WORK/dump2.yaml" && ok "--dump-config round trip" ||
+	fail "--dump-config round trip differs"
+grep -q "memcap: 32mb" "$WORK/dump1.yaml" && ok "--set shows in the dump" ||
+	fail "--set value missing from dump"
+
+# runtime failures exit 1
+expect_exit "missing capture file" 1 "$MAMORI" -r "$WORK/none.pcap" -l "$WORK"
+grep -q "none.pcap" "$WORK/err" && ok "missing file named" || fail "message: $(cat "$WORK/err")"
+
+# a run over a generated capture
+"$GEN_TRAFFIC" -o "$WORK/t.pcap" --flows 300 --seed 7 2>/dev/null
+expect_exit "bad BPF filter" 1 "$MAMORI" -r "$WORK/t.pcap" -f "tcp port" -l "$WORK"
+grep -q "BPF" "$WORK/err" && ok "bad filter explained" || fail "message: $(cat "$WORK/err")"
+for w in 1 2; do
+	mkdir -p "$WORK/w$w"
+	expect_exit "run with $w workers" 0 "$MAMORI" -r "$WORK/t.pcap" -l "$WORK/w$w" \
+		--workers "$w" --set outputs.eve-log.flow.enabled=yes
+done
+check_eq "stats record is the last line" stats \
+	"$(tail -n 1 "$WORK/w1/eve.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["event_type"])')"
+frames=$("${TSHARK:-tshark}" -r "$WORK/t.pcap" 2>/dev/null | wc -l)
+check_eq "decoder.pkts equals the frames in the file" "$frames" "$(stats_field "$WORK/w1/eve.json" decoder.pkts)"
+for k in decoder.pkts decoder.bytes decoder.tcp decoder.udp flow.total flow.tcp flow.udp; do
+	check_eq "$k same with 1 and 2 workers" "$(stats_field "$WORK/w1/eve.json" $k)" \
+		"$(stats_field "$WORK/w2/eve.json" $k)"
+done
+nflow=$(grep -c '"event_type":"flow"' "$WORK/w2/eve.json")
+check_eq "one flow record per flow" "$(stats_field "$WORK/w2/eve.json" flow.total)" "$nflow"
+python3 - "$WORK/w2/eve.json" <<'PY' && ok "every line is JSON with the EVE header" || fail "EVE lines"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    assert "timestamp" in r and "event_type" in r, line
+    if r["event_type"] == "flow":
+        assert r["flow_id"] > 0 and r["community_id"].startswith("1:"), line
+        assert r["flow"]["pkts_toserver"] + r["flow"]["pkts_toclient"] > 0, line
+PY
+two=$(stats_field "$WORK/w2/eve.json" decoder.pkts)
+[ "$two" -gt 0 ] && ok "packets decoded ($two)" || fail "no packets decoded"
+
+# live capture on loopback: --exit-idle stops it, SIGTERM stops it cleanly
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -p "$WORK/live"
+	"$MAMORI" -i lo -l "$WORK/live" --exit-idle 2 -f "udp port 9" >"$WORK/live.log" 2>&1 &
+	pid=$!
+	sleep 1
+	for i in 1 2 3 4 5; do echo "ping $i" >/dev/udp/127.0.0.1/9 2>/dev/null || true; done
+	wait $pid
+	check_eq "live capture with --exit-idle exits 0" 0 $?
+	check_eq "live capture saw the 5 datagrams" 5 "$(stats_field "$WORK/live/eve.json" decoder.udp)"
+	mkdir -p "$WORK/term"
+	"$MAMORI" -i lo -l "$WORK/term" >"$WORK/term.log" 2>&1 &
+	pid=$!
+	sleep 1
+	kill -TERM $pid
+	wait $pid
+	check_eq "SIGTERM exits 0" 0 $?
+	check_eq "SIGTERM writes the final stats record" stats \
+		"$(tail -n 1 "$WORK/term/eve.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["event_type"])')"
+else
+	echo "not root: live capture checks not run"
+	fail "live capture checks need root"
+fi
+finish

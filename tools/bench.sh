@@ -1,0 +1,259 @@
+#!/bin/bash
+# bench.sh: the `make bench` driver. Generates captures with tools/gen-traffic
+# (64-byte frames, 1500-byte frames, IMIX), runs the sensor over each with 1
+# and 2 workers, and prints per-worker-core and wall-clock throughput, peak
+# RSS and drops. A benchmark, not a test: it exits non-zero only when the
+# generator or the sensor fails, never on a threshold.
+#
+# Captures are cached under $BENCH_DIR by a hash of the generator binary and
+# its options, so reruns reuse them; each is read once before the runs so
+# the sensor reads it from the page cache, not the disk.
+#
+# Per-core numbers come from the lines the sensor prints at exit,
+#   mamori: worker N: cpu_s=C busy_s=S pkts=P bytes=B
+# (Mpps/core = sum P / sum S, Gbps/core = 8 * sum B / sum S, bytes on the
+# wire; S is the time the worker spent processing batches, C its whole CPU
+# time including idle polling); wall numbers from decoder.pkts and decoder.bytes of the last stats
+# record in eve.json over the run's wall time; drops are
+# capture.dispatch_ring_full + capture.kernel_drops of that record.
+#
+# Environment:
+#   MAMORI, GEN_TRAFFIC   the sensor and the generator (make bench sets both)
+#   BENCH_PACKETS         frames per generated capture (default 4000000)
+#   BENCH_MAX_MB          cap on a capture's size in MB (default 1024): the
+#                         1500-byte capture stops there, short of BENCH_PACKETS
+#   BENCH_FLOWS           TCP flows per capture (default BENCH_PACKETS/400)
+#   BENCH_CAPTURES        which of "64 1500 imix" (default all three)
+#   BENCH_WORKERS         worker counts to run (default "1 2")
+#   BENCH_REPEAT          runs of each (capture, workers); the table shows the
+#                         run of median wall time (default 3)
+#   BENCH_CORPUS          a real capture to run as well (default the corpus's
+#                         throughput/ndpi-mix-ethernet.pcap when present;
+#                         "none" to skip)
+#   BENCH_ARGS            more sensor arguments (e.g. "-S my.rules")
+#   BENCH_DIR             capture cache (default ${TMPDIR:-/tmp}/mamori-bench-UID)
+#   BENCH_KEEP=1          keep each run's output directory (eve.json, stderr)
+#   BENCH_QUICK=1         tiny captures, for a smoke test of this script
+set -u
+
+: "${MAMORI:=./mamori}"
+: "${GEN_TRAFFIC:=./tools/gen-traffic}"
+: "${BENCH_QUICK:=0}"
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${BENCH_PACKETS:=20000}"
+	: "${BENCH_FLOWS:=50}"
+	: "${BENCH_REPEAT:=1}"
+else
+	: "${BENCH_PACKETS:=4000000}"
+fi
+: "${BENCH_FLOWS:=$(( BENCH_PACKETS / 400 < 200 ? 200 : BENCH_PACKETS / 400 ))}"
+: "${BENCH_MAX_MB:=1024}"
+: "${BENCH_CAPTURES:=64 1500 imix}"
+: "${BENCH_WORKERS:=1 2}"
+: "${BENCH_REPEAT:=3}"
+: "${BENCH_ARGS:=}"
+: "${BENCH_DIR:=${TMPDIR:-/tmp}/mamori-bench-$(id -u)}"
+: "${BENCH_KEEP:=0}"
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${BENCH_CORPUS+x}" ]; then
+	BENCH_CORPUS=$HERE/../../shared/corpus/throughput/ndpi-mix-ethernet.pcap
+	[ -f "$BENCH_CORPUS" ] || BENCH_CORPUS=none
+fi
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$MAMORI" ] || die "no sensor at MAMORI=$MAMORI (make first)"
+[ -x "$GEN_TRAFFIC" ] || die "no generator at GEN_TRAFFIC=$GEN_TRAFFIC"
+command -v python3 >/dev/null || die "python3 is needed to read the results"
+TIME=
+[ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1 && TIME=/usr/bin/time
+
+mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
+RUNS=$(mktemp -d "${TMPDIR:-/tmp}/mamori-bench-run-XXXXXX") || die "mktemp failed"
+[ "$BENCH_KEEP" = 1 ] || trap 'rm -rf "$RUNS"' EXIT
+RESULTS=$RUNS/results.tsv
+: >"$RESULTS"
+
+# Sensor options for a throughput run, each kept only if this sensor
+# accepts it (-T checks the configuration and exits): no per-flow records,
+# no console alerts.
+SENSOR_ARGS=()
+for kv in outputs.eve-log.flow.enabled=no outputs.console.enabled=no; do
+	if "$MAMORI" -T --set "$kv" >/dev/null 2>&1; then
+		SENSOR_ARGS+=(--set "$kv")
+	else
+		echo "bench: the sensor refuses --set $kv; running without it" >&2
+	fi
+done
+
+hash_of() { { cat "$GEN_TRAFFIC"; echo "$*"; } | cksum | cut -d' ' -f1; }
+
+# generate NAME MIX AVG_FRAME -> prints the capture's path (cached).
+# AVG_FRAME (data segments and ACKs together) decides whether
+# BENCH_PACKETS frames would pass BENCH_MAX_MB; if so the size is the budget.
+generate() {
+	local name=$1 mix=$2 avg=$3 opts key file
+	if [ $((BENCH_PACKETS * avg)) -gt $((BENCH_MAX_MB * 1000000)) ]; then
+		opts="--size $((BENCH_MAX_MB * 1000000))"
+	else
+		opts="--packets $BENCH_PACKETS"
+	fi
+	opts="--seed 1 --flows $BENCH_FLOWS $opts --pkt-size $mix"
+	key=$(hash_of "$opts")
+	file=$BENCH_DIR/$name-$key.pcap
+	if [ ! -s "$file" ] || [ ! -s "$file.summary" ]; then
+		echo "bench: generating $name ($opts)" >&2
+		# shellcheck disable=SC2086
+		"$GEN_TRAFFIC" -o "$file.tmp" $opts 2>"$file.summary.tmp" ||
+			{ cat "$file.summary.tmp" >&2; rm -f "$file.tmp" "$file.summary.tmp"; return 1; }
+		mv "$file.summary.tmp" "$file.summary" && mv "$file.tmp" "$file"
+		sed 's/^/bench:   /' "$file.summary" >&2
+	fi
+	echo "$file"
+}
+
+FAILED=0
+
+# run NAME FILE WORKERS REPEAT
+run() {
+	local name=$1 file=$2 workers=$3 rep=$4 out t0 t1 rc
+	out=$RUNS/$name-w$workers-r$rep
+	mkdir -p "$out"
+	cat "$file" >/dev/null # into the page cache
+	t0=$(date +%s.%N)
+	if [ -n "$TIME" ]; then
+		"$TIME" -v -o "$out/time" "$MAMORI" -r "$file" -l "$out" --workers "$workers" \
+			"${SENSOR_ARGS[@]}" $BENCH_ARGS >"$out/stdout" 2>"$out/stderr"
+	else
+		"$MAMORI" -r "$file" -l "$out" --workers "$workers" \
+			"${SENSOR_ARGS[@]}" $BENCH_ARGS >"$out/stdout" 2>"$out/stderr"
+	fi
+	rc=$?
+	t1=$(date +%s.%N)
+	if [ $rc -ne 0 ]; then
+		echo "bench: $name, $workers worker(s), run $rep: the sensor failed (exit $rc):" >&2
+		tail -n 20 "$out/stderr" >&2
+		FAILED=1
+	fi
+	python3 - "$name" "$workers" "$rc" "$t0" "$t1" "$out" "$file" >>"$RESULTS" <<'PY'
+import json, os, re, sys
+name, workers, rc, t0, t1, out, pcap = sys.argv[1:]
+wall = float(t1) - float(t0)
+
+stats = None
+eve = os.path.join(out, "eve.json")
+if os.path.exists(eve):
+    for line in open(eve, errors="replace"):
+        if '"stats"' not in line:
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("event_type") == "stats":
+            stats = rec.get("stats")
+
+def field(path):
+    v = stats
+    for k in path.split("."):
+        if not isinstance(v, dict) or k not in v:
+            return None
+        v = v[k]
+    return v
+
+cpu = pk = by = 0.0
+nw = 0
+for line in open(os.path.join(out, "stderr"), errors="replace"):
+    m = re.search(r"worker (\d+):.*\bbusy_s=([\d.]+).*\bpkts=(\d+).*\bbytes=(\d+)", line)
+    if m:
+        nw += 1
+        cpu += float(m.group(2)); pk += int(m.group(3)); by += int(m.group(4))
+
+rss = None
+tf = os.path.join(out, "time")
+if os.path.exists(tf):
+    for line in open(tf):
+        if "Maximum resident set size" in line:
+            rss = int(line.split(":")[-1]) / 1024.0
+
+pkts = field("decoder.pkts")
+byts = field("decoder.bytes")
+if pkts is None and nw:
+    pkts, byts = pk, by
+drops = None
+for path in ("capture.dispatch_ring_full", "dispatch.ring_full"):
+    if field(path) is not None:
+        drops = field(path)
+        break
+if field("capture.kernel_drops") is not None:
+    drops = (drops or 0) + field("capture.kernel_drops")
+
+def num(v, fmt):
+    return "-" if v is None else fmt % v
+
+row = [name, workers, rc,
+       num(pkts, "%d"),
+       num(byts / pkts if pkts and byts is not None else None, "%.0f"),
+       num(pk / cpu / 1e6 if nw and cpu > 0 else None, "%.3f"),
+       num(by * 8 / cpu / 1e9 if nw and cpu > 0 else None, "%.2f"),
+       num(pkts / wall / 1e6 if pkts else None, "%.3f"),
+       num(byts * 8 / wall / 1e9 if byts else None, "%.2f"),
+       "%.2f" % wall,
+       num(rss, "%.0f"),
+       num(drops, "%d")]
+print("\t".join(str(x) for x in row))
+PY
+}
+
+echo "bench: sensor $MAMORI, $(nproc 2>/dev/null || echo ?) CPUs; captures of $BENCH_PACKETS frames (at most $BENCH_MAX_MB MB) in $BENCH_DIR" >&2
+for cap in $BENCH_CAPTURES; do
+	case "$cap" in
+	64) name=64B mix=64 avg=66 ;;
+	1500) name=1500B mix=1500 avg=1000 ;;
+	imix) name=imix mix=imix avg=240 ;;
+	*) die "unknown capture '$cap' in BENCH_CAPTURES (64, 1500, imix)" ;;
+	esac
+	file=$(generate "$name" "$mix" "$avg") || die "the generator failed"
+	for w in $BENCH_WORKERS; do
+		echo "bench: $name, $w worker(s)" >&2
+		for r in $(seq "$BENCH_REPEAT"); do run "$name" "$file" "$w" "$r"; done
+	done
+done
+if [ "$BENCH_CORPUS" != none ]; then
+	if [ -f "$BENCH_CORPUS" ]; then
+		for w in $BENCH_WORKERS; do
+			echo "bench: $(basename "$BENCH_CORPUS"), $w worker(s)" >&2
+			for r in $(seq "$BENCH_REPEAT"); do
+				run "$(basename "$BENCH_CORPUS" .pcap)" "$BENCH_CORPUS" "$w" "$r"
+			done
+		done
+	else
+		echo "bench: no capture at BENCH_CORPUS=$BENCH_CORPUS; skipped" >&2
+	fi
+fi
+
+python3 - "$RESULTS" "$BENCH_REPEAT" <<'PY'
+import sys
+head = ["capture", "workers", "exit", "frames", "avg B", "Mpps/core", "Gbps/core",
+        "wall Mpps", "wall Gbps", "wall s", "peak RSS MiB", "drops"]
+runs = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+groups = {}
+for r in runs:
+    groups.setdefault((r[0], r[1]), []).append(r)
+rows = []
+for key in sorted(groups, key=lambda k: [r[:2] for r in runs].index(list(k))):
+    g = groups[key]
+    failed = [r for r in g if r[2] != "0"]
+    if failed:
+        rows.append(failed[0])
+        continue
+    g.sort(key=lambda r: float(r[9]))
+    rows.append(g[len(g) // 2])
+w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+for r in [head] + rows:
+    print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r)))
+print("per-core: worker packets and wire bytes over worker CPU seconds; "
+      "wall: over the whole run, startup and teardown included; "
+      "median of %s run(s) by wall time" % sys.argv[2])
+PY
+[ "$BENCH_KEEP" = 1 ] && echo "bench: run outputs kept in $RUNS" >&2
+exit $FAILED
