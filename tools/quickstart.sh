@@ -34,22 +34,25 @@ install_deps() {
 	fi
 }
 
+# Out-of-tree builds: build/ for the sensor and tests, build-san/ for the
+# sanitizer run (a configured source tree would block VPATH builds).
 build() {
-	echo "== building"
+	echo "== building in build/"
 	[ -x configure ] || autoreconf -fi
-	[ -f Makefile ] || ./configure --enable-werror "$@"
-	make -j"$JOBS"
+	mkdir -p build
+	[ -f build/Makefile ] || (cd build && ../configure -q --enable-werror)
+	make -C build -j"$JOBS"
 }
 
 case "${1:-}" in
 sample)
 	install_deps
 	build
-	make -s sample
+	make -s -C build sample
 	mkdir -p sample-out
 	rm -f sample-out/eve.json
-	echo "== mamori -r sample.pcap -l sample-out"
-	./mamori -r sample.pcap -l sample-out
+	echo "== build/mamori -r build/sample.pcap -l sample-out"
+	build/mamori -r build/sample.pcap -l sample-out
 	echo "== last stats record of sample-out/eve.json (decoder):"
 	tail -n 1 sample-out/eve.json | python3 -c 'import json,sys; d=json.load(sys.stdin)["stats"]; print(json.dumps({k: d["decoder"][k] for k in ("pkts","bytes","ipv4","ipv6","tcp","udp","invalid")}), json.dumps({k: d["flow"][k] for k in ("total","tcp","udp")}))'
 	;;
@@ -57,17 +60,17 @@ test)
 	install_deps
 	build
 	echo "== make check"
-	make -j"$JOBS" check || { cat test-suite.log 2>/dev/null | tail -100; exit 1; }
+	make -C build -j"$JOBS" check || { tail -100 build/test-suite.log; exit 1; }
 	echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	rm -rf build-san && mkdir build-san
 	(cd build-san && ../configure -q --enable-werror --enable-sanitizers &&
 	 make -j"$JOBS" check TESTS='$(check_PROGRAMS)' ||
-	 { cat test-suite.log | tail -100; exit 1; })
+	 { tail -100 test-suite.log; exit 1; })
 	echo "== make distcheck"
-	make -j"$JOBS" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
-		MAMORI_CORPUS="$TOP/../shared/corpus" >distcheck.log 2>&1 ||
-		{ tail -60 distcheck.log; exit 1; }
-	tail -4 distcheck.log
+	MAMORI_CORPUS="$TOP/../shared/corpus" make -C build -j"$JOBS" distcheck \
+		DISTCHECK_CONFIGURE_FLAGS=--enable-werror >build/distcheck.log 2>&1 ||
+		{ tail -60 build/distcheck.log; exit 1; }
+	tail -4 build/distcheck.log
 	echo "== all tests passed"
 	;;
 *)
