@@ -814,6 +814,9 @@ static const struct schema schema[] = {
 	S_SIZE("pcap.buffer-size", 0, INT32_MAX),
 	S_STR("pcap.bpf-filter"),
 
+	S_MAP("pcap-file"),
+	S_INT("pcap-file.loop", 1, 1000000),
+
 	S_MAP("capture"),
 	S_ENUM("capture.checksum-validation", checksum_modes),
 
@@ -1488,6 +1491,7 @@ static const struct field fields[] = {
 	FIELD("pcap.promisc", promisc),
 	FIELD("pcap.buffer-size", pcap_buffer_size),
 	FIELD("pcap.bpf-filter", bpf_filter),
+	FIELD("pcap-file.loop", pcap_file_loop),
 	FIELD("decoder.max-layers", decode.max_layers),
 	FIELD("decoder.vxlan.enabled", decode.vxlan_enabled),
 	FIELD("decoder.vxlan.ports", decode.vxlan_port),

@@ -206,7 +206,8 @@ static int build_config(const struct cli *cli, struct config **out,
 
 	memset(&err, 0, sizeof(err));
 	if (!cfg) {
-		fprintf(stderr, "mamori: out of memory\n");
+		/* config_new_default() has logged why (memory, or a broken
+		 * built-in default) */
 		return 1;
 	}
 	if (cli->config_file && config_load_file(cfg, cli->config_file, &err) < 0)
@@ -347,6 +348,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 	cc.promisc = rc->promisc;
 	cc.buffer_size = rc->pcap_buffer_size > INT_MAX ? INT_MAX : (int)rc->pcap_buffer_size;
 	cc.timeout_ms = 100;
+	cc.loops = rc->pcap_file_loop;
 
 	r.disp.ops = &capture_pcap_ops;
 	r.disp.live = live;

@@ -33,6 +33,9 @@
 #   BENCH_ARGS            more sensor arguments (e.g. "-S my.rules")
 #   BENCH_DIR             capture cache (default ${TMPDIR:-/tmp}/mamori-bench-UID)
 #   BENCH_KEEP=1          keep each run's output directory (eve.json, stderr)
+#   BENCH_SECONDS         each run reads its capture in a loop
+#                         (pcap-file.loop) for about this long (default 5;
+#                         a one-pass calibration run picks the loop count)
 #   BENCH_QUICK=1         tiny captures, for a smoke test of this script
 set -u
 
@@ -54,6 +57,8 @@ fi
 : "${BENCH_ARGS:=}"
 : "${BENCH_DIR:=${TMPDIR:-/tmp}/mamori-bench-$(id -u)}"
 : "${BENCH_KEEP:=0}"
+if [ "$BENCH_QUICK" = 1 ]; then : "${BENCH_SECONDS:=0}"; else : "${BENCH_SECONDS:=5}"; fi
+LOOP=1
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${BENCH_CORPUS+x}" ]; then
 	BENCH_CORPUS=$HERE/../../shared/corpus/throughput/ndpi-mix-ethernet.pcap
@@ -113,6 +118,23 @@ generate() {
 
 FAILED=0
 
+# calibrate FILE: set LOOP so that one run reads FILE for about
+# BENCH_SECONDS (one timed pass with one worker decides).
+calibrate() {
+	local file=$1 out t0 t1
+	LOOP=1
+	[ "$BENCH_SECONDS" -gt 0 ] 2>/dev/null || return 0
+	out=$RUNS/calibrate
+	mkdir -p "$out"
+	cat "$file" >/dev/null
+	t0=$(date +%s.%N)
+	"$MAMORI" -q -r "$file" -l "$out" --workers 1 "${SENSOR_ARGS[@]}" $BENCH_ARGS \
+		>/dev/null 2>&1 || return 0
+	t1=$(date +%s.%N)
+	LOOP=$(python3 -c "import math,sys; print(max(1, min(100000, math.ceil($BENCH_SECONDS / max(1e-3, $t1 - $t0)))))")
+	echo "bench:   reading it $LOOP times per run (about ${BENCH_SECONDS} s)" >&2
+}
+
 # run NAME FILE WORKERS REPEAT
 run() {
 	local name=$1 file=$2 workers=$3 rep=$4 out t0 t1 rc
@@ -122,9 +144,11 @@ run() {
 	t0=$(date +%s.%N)
 	if [ -n "$TIME" ]; then
 		"$TIME" -v -o "$out/time" "$MAMORI" -r "$file" -l "$out" --workers "$workers" \
+			--set pcap-file.loop="$LOOP" \
 			"${SENSOR_ARGS[@]}" $BENCH_ARGS >"$out/stdout" 2>"$out/stderr"
 	else
 		"$MAMORI" -r "$file" -l "$out" --workers "$workers" \
+			--set pcap-file.loop="$LOOP" \
 			"${SENSOR_ARGS[@]}" $BENCH_ARGS >"$out/stdout" 2>"$out/stderr"
 	fi
 	rc=$?
@@ -213,6 +237,7 @@ for cap in $BENCH_CAPTURES; do
 	*) die "unknown capture '$cap' in BENCH_CAPTURES (64, 1500, imix)" ;;
 	esac
 	file=$(generate "$name" "$mix" "$avg") || die "the generator failed"
+	calibrate "$file"
 	for w in $BENCH_WORKERS; do
 		echo "bench: $name, $w worker(s)" >&2
 		for r in $(seq "$BENCH_REPEAT"); do run "$name" "$file" "$w" "$r"; done
@@ -220,6 +245,7 @@ for cap in $BENCH_CAPTURES; do
 done
 if [ "$BENCH_CORPUS" != none ]; then
 	if [ -f "$BENCH_CORPUS" ]; then
+		calibrate "$BENCH_CORPUS"
 		for w in $BENCH_WORKERS; do
 			echo "bench: $(basename "$BENCH_CORPUS"), $w worker(s)" >&2
 			for r in $(seq "$BENCH_REPEAT"); do
@@ -251,7 +277,7 @@ for key in sorted(groups, key=lambda k: [r[:2] for r in runs].index(list(k))):
 w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
 for r in [head] + rows:
     print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r)))
-print("per-core: worker packets and wire bytes over worker CPU seconds; "
+print("per-core: worker packets and wire bytes over the seconds workers spent processing batches; "
       "wall: over the whole run, startup and teardown included; "
       "median of %s run(s) by wall time" % sys.argv[2])
 PY

@@ -39,6 +39,7 @@ struct capture_config {
 	bool promisc;
 	int buffer_size;          /* bytes, 0 = libpcap default */
 	int timeout_ms;           /* live read timeout, so idle loops wake */
+	unsigned loops;           /* file: read it this many times (0 = 1) */
 };
 
 /* rx_burst return values besides a packet count */

@@ -86,6 +86,7 @@ struct mamori_config {
 	bool promisc;                  /* pcap.promisc */
 	uint64_t pcap_buffer_size;     /* pcap.buffer-size */
 	const char *bpf_filter;        /* pcap.bpf-filter */
+	unsigned pcap_file_loop;       /* pcap-file.loop: read -r FILE this often */
 
 	struct decode_config decode;   /* decoder.*, capture.checksum-validation */
 

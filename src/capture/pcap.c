@@ -15,6 +15,10 @@
  * silent Linux link (TPACKET_V3 only times out once a packet has arrived).
  * So the capture loop wakes up regularly to flush partial batches, honour
  * --exit-idle and see a stop request even when nothing arrives.
+ *
+ * A file can be read several times (pcap-file.loop, for benchmarks): each
+ * pass reopens it and shifts timestamps past the previous pass, so time
+ * only moves forward for the flow table, as with tcpreplay --loop.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -30,6 +34,12 @@ struct capture {
 	bool live;
 	int fd;                /* live: selectable descriptor */
 	int timeout_ms;
+	bool interrupted;
+	const char *file;
+	const char *bpf;
+	unsigned loops_left;   /* file passes still to read after this one */
+	uint64_t ts_shift;     /* added to this pass's timestamps */
+	uint64_t first_ts, last_ts; /* shifted times seen in this pass */
 	char err[PCAP_ERRBUF_SIZE + 64];
 	uint64_t packets, bytes;
 };
@@ -105,6 +115,9 @@ static int pcap_backend_open(const struct capture_config *cfg, struct capture **
 		return -ENOMEM;
 	}
 	if (cfg->file) {
+		c->file = cfg->file;
+		c->bpf = cfg->bpf;
+		c->loops_left = cfg->loops > 1 ? cfg->loops - 1 : 0;
 		c->pcap = pcap_open_offline_with_tstamp_precision(
 			cfg->file, PCAP_TSTAMP_PRECISION_MICRO, perr);
 		if (!c->pcap) {
@@ -148,16 +161,42 @@ static int pcap_backend_rx_burst(struct capture *c, unsigned queue,
 			rc = pcap_next_ex(c->pcap, &h, &data);
 	}
 	if (rc == 1) {
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u +
+			      (uint64_t)h->ts.tv_usec + c->ts_shift;
+		if (!c->first_ts)
+			c->first_ts = ts;
+		if (ts > c->last_ts)
+			c->last_ts = ts;
 		pkts[0].data = data;
 		pkts[0].caplen = h->caplen;
 		pkts[0].wirelen = h->len;
-		pkts[0].ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		pkts[0].ts_us = ts;
 		c->packets++;
 		c->bytes += h->len;
 		return 1;
 	}
 	if (rc == 0)
 		return 0;                 /* live read timeout */
+	if (rc == PCAP_ERROR_BREAK && c->file && c->loops_left && !c->interrupted) {
+		/* next pass: reopen, and start one second after this pass's
+		 * last packet */
+		char perr[PCAP_ERRBUF_SIZE] = "";
+		pcap_t *np = pcap_open_offline_with_tstamp_precision(
+			c->file, PCAP_TSTAMP_PRECISION_MICRO, perr);
+		if (!np) {
+			snprintf(c->err, sizeof(c->err), "%s: %s", c->file, perr);
+			return CAPTURE_ERROR;
+		}
+		pcap_close(c->pcap);
+		c->pcap = np;
+		if (set_filter(c, c->bpf, c->err, sizeof(c->err)) < 0)
+			return CAPTURE_ERROR;
+		c->loops_left--;
+		if (c->first_ts)
+			c->ts_shift += c->last_ts - c->first_ts + 1000000u;
+		c->first_ts = 0;
+		return 0;
+	}
 	if (rc == PCAP_ERROR_BREAK)
 		return CAPTURE_EOF;       /* file end, or pcap_breakloop */
 	snprintf(c->err, sizeof(c->err), "%s", pcap_geterr(c->pcap));
@@ -189,6 +228,7 @@ static int pcap_backend_linktype(const struct capture *c)
 
 static void pcap_backend_interrupt(struct capture *c)
 {
+	c->interrupted = true;
 	pcap_breakloop(c->pcap);
 }
 

@@ -89,6 +89,15 @@ for line in open(sys.argv[1]):
         assert r["flow_id"] > 0 and r["community_id"].startswith("1:"), line
         assert r["flow"]["pkts_toserver"] + r["flow"]["pkts_toclient"] > 0, line
 PY
+
+# pcap-file.loop reads the file again with time moving forward: three
+# passes decode three times the frames, and TCP flows of a later pass are
+# new flows (port reuse after close), not continuations
+mkdir -p "$WORK/loop"
+expect_exit "pcap-file.loop=3" 0 "$MAMORI" -r "$WORK/t.pcap" -l "$WORK/loop" --set pcap-file.loop=3
+check_eq "three passes, three times the frames" "$((frames * 3))" "$(stats_field "$WORK/loop/eve.json" decoder.pkts)"
+check_eq "three passes, three times the TCP flows" "$(( $(stats_field "$WORK/w1/eve.json" flow.tcp) * 3 ))" \
+	"$(stats_field "$WORK/loop/eve.json" flow.tcp)"
 two=$(stats_field "$WORK/w2/eve.json" decoder.pkts)
 [ "$two" -gt 0 ] && ok "packets decoded ($two)" || fail "no packets decoded"
 
