@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pcap/pcap.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,10 +172,6 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		fprintf(stderr, "mamori: give either -r or -i, not both\n");
 		return -1;
 	}
-	if (!cli->pcap_file && !cli->iface && !cli->test_mode && !cli->dump_config) {
-		usage(stderr);
-		return -1;
-	}
 	return 0;
 }
 
@@ -261,6 +258,9 @@ static void collect_stats(void *arg, struct stats_snapshot *s)
 static unsigned default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n > DISPATCH_MAX_WORKERS + 1)
+		n = DISPATCH_MAX_WORKERS + 1;
 	return n > 1 ? (unsigned)(n - 1) : 1;
 }
 
@@ -319,6 +319,27 @@ static uint64_t run_seed(void)
 	       ((uint64_t)getpid() << 16);
 }
 
+/* Compile a BPF filter against Ethernet once, so -T catches a bad one and
+ * a run fails before it opens the capture. */
+static int check_bpf(const char *filter)
+{
+	struct bpf_program prog;
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+	int rc = -1;
+
+	if (!dead)
+		return 0;
+	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+		pcap_freecode(&prog);
+		rc = 0;
+	} else {
+		fprintf(stderr, "mamori: config: pcap.bpf-filter: bad BPF filter '%s': %s\n",
+			filter, pcap_geterr(dead));
+	}
+	pcap_close(dead);
+	return rc;
+}
+
 static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 {
 	struct mamori_config rcv = *rc_in, *rc = &rcv;
@@ -333,7 +354,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 	struct sigaction sa;
 	int rc_exit = 1, err;
 	unsigned i, started = 0;
-	bool live = cli->iface != NULL;
+	bool live = cli->pcap_file == NULL;
 
 	memset(&r, 0, sizeof(r));
 	r.start_us = wall_us();
@@ -342,7 +363,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 
 	memset(&cc, 0, sizeof(cc));
 	cc.file = cli->pcap_file;
-	cc.iface = live ? rc->pcap_interface : NULL;
+	cc.iface = live ? rc->pcap_interface : NULL;  /* -i or pcap.interface */
 	cc.bpf = rc->bpf_filter && *rc->bpf_filter ? rc->bpf_filter : NULL;
 	cc.snaplen = rc->snaplen;
 	cc.promisc = rc->promisc;
@@ -357,8 +378,14 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 	err = r.disp.ops->open(&cc, &r.disp.cap, errbuf, sizeof(errbuf));
 	if (err < 0) {
 		log_error("cannot open capture: %s", errbuf);
-		return 1;
+		/* a bad BPF filter is bad configuration */
+		return err == -EINVAL ? EXIT_USAGE : 1;
 	}
+	if (!decode_linktype_supported(r.disp.ops->linktype(r.disp.cap)))
+		log_warn("%s: link type %d is not decoded: its packets will be counted "
+			 "as decoder.event.decoder.unsupported_linktype",
+			 live ? cc.iface : cc.file, r.disp.ops->linktype(r.disp.cap));
+	r.disp.scratch.cfg = rc->decode;
 
 	/* flows per worker from the memory cap */
 	per_worker = rc->flow_memcap / r.nworkers;
@@ -380,8 +407,9 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 	for (i = 0; i < r.nworkers; i++) {
 		err = worker_init(&r.workers[i], i, rc, (uint32_t)max_flows, live);
 		if (err < 0) {
-			log_error("worker %u: cannot allocate its tables (%s); "
-				  "lower flow.memcap or threading.event-ring-size",
+			log_error("worker %u: cannot allocate its tables (%s); lower "
+				  "flow.memcap, threading.dispatch-ring-size (256 KiB a batch) "
+				  "or threading.event-ring-size",
 				  i, strerror(-err));
 			r.nworkers = i;
 			goto done;
@@ -423,6 +451,8 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/* a second Ctrl-C kills at once, should the drain ever hang */
+	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	signal_dispatch = &r.disp;
 	sigaction(SIGINT, &sa, NULL);
@@ -489,6 +519,18 @@ int main(int argc, char **argv)
 		goto out;
 	if (cli.dump_config) {
 		config_dump(cfg, stdout);
+		goto out;
+	}
+	if (!cli.pcap_file && !(rc.pcap_interface && *rc.pcap_interface) &&
+	    !cli.test_mode) {
+		fprintf(stderr, "mamori: nothing to read: give -r FILE, -i IFACE "
+			"or pcap.interface in the configuration\n");
+		usage(stderr);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (rc.bpf_filter && *rc.bpf_filter && check_bpf(rc.bpf_filter) < 0) {
+		status = EXIT_USAGE;
 		goto out;
 	}
 	if (cli.test_mode) {

@@ -56,11 +56,18 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 	struct event_record *ev;
 	const union ip_addr *cs, *sd;
 	uint16_t cp, sp;
-	uint8_t c = f->client;
 
 	if (!w->flow_records)
 		return;
 	ev = spsc_ring_reserve(&w->events);
+	while (!ev && w->finishing) {
+		/* ending every flow at once at shutdown is not the packet
+		 * path: wait for the output thread (still draining) rather
+		 * than lose records */
+		struct timespec ts = { 0, 100000 };
+		nanosleep(&ts, NULL);
+		ev = spsc_ring_reserve(&w->events);
+	}
 	if (!ev) {
 		w->ctr.event_drops++;
 		return;
@@ -96,8 +103,8 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 	ev->flow.tcp_state = f->tcp_state;
 	ev->flow.end_reason = (uint8_t)why;
 	ev->flow.alerted = f->alerted;
-	ev->flow.tcp_flags_ts = f->tcp_flags[c == 0 ? 0 : 1];
-	ev->flow.tcp_flags_tc = f->tcp_flags[c == 0 ? 1 : 0];
+	ev->flow.tcp_flags_ts = f->tcp_flags[FLOW_TOSERVER];
+	ev->flow.tcp_flags_tc = f->tcp_flags[FLOW_TOCLIENT];
 	spsc_ring_commit(&w->events);
 	w->ctr.events++;
 }
@@ -188,7 +195,59 @@ void worker_housekeeping(struct worker *w, uint64_t now_us)
 
 void worker_finish(struct worker *w)
 {
+	w->finishing = true;
 	flow_table_flush(w->flows);
+}
+
+int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
+		 const struct event_alert *alert)
+{
+	struct event_record *ev = spsc_ring_reserve(&w->events);
+	uint16_t n;
+
+	if (!ev) {
+		w->ctr.event_drops++;
+		return -ENOBUFS;
+	}
+	memset(ev, 0, offsetof(struct event_record, payload));
+	ev->type = EVENT_ALERT;
+	ev->ip_ver = p->ip_ver;
+	ev->proto = p->proto;
+	ev->src = p->src;
+	ev->dst = p->dst;
+	ev->sport = p->sport;
+	ev->dport = p->dport;
+	ev->icmp_type = p->icmp_type;
+	ev->icmp_code = p->icmp_code;
+	ev->vlan_count = p->vlan_count;
+	ev->vlan[0] = p->vlan[0];
+	ev->vlan[1] = p->vlan[1];
+	ev->worker = (uint16_t)w->id;
+	ev->ts_us = p->ts_us;
+	ev->alert = *alert;
+	if (f) {
+		ev->flow_id = f->flow_id;
+		if (w->community_id)
+			flow_community_id(f, w->community_id_seed, ev->community_id,
+					  sizeof(ev->community_id));
+		ev->flow.pkts_toserver = f->pkts[FLOW_TOSERVER];
+		ev->flow.pkts_toclient = f->pkts[FLOW_TOCLIENT];
+		ev->flow.bytes_toserver = f->bytes[FLOW_TOSERVER];
+		ev->flow.bytes_toclient = f->bytes[FLOW_TOCLIENT];
+		ev->flow.start_us = f->start_us;
+		ev->flow.end_us = f->last_us;
+		ev->flow.tcp_state = f->tcp_state;
+	}
+	n = p->payload_len < EVENT_PAYLOAD_MAX ? p->payload_len : EVENT_PAYLOAD_MAX;
+	if (p->payload_off && (uint32_t)p->payload_off + n <= p->caplen)
+		memcpy(ev->payload, p->data + p->payload_off, n);
+	else
+		n = 0;
+	ev->payload_len = n;
+	spsc_ring_commit(&w->events);
+	w->ctr.events++;
+	w->ctr.alerts++;
+	return 0;
 }
 
 static void *worker_main(void *arg)

@@ -56,6 +56,9 @@ struct capture_ops {
 			struct capture_pkt *pkts, unsigned max);
 	int (*stats)(struct capture *c, struct capture_stats *st);
 	int (*linktype)(const struct capture *c);
+	/* Block until packets may be there, at most timeout_ms (optional:
+	 * a backend whose rx_burst never returns 0 leaves it NULL). */
+	void (*wait)(struct capture *c, int timeout_ms);
 	void (*interrupt)(struct capture *c);   /* async-signal-safe wake-up */
 	const char *(*error)(const struct capture *c);
 	void (*close)(struct capture *c);

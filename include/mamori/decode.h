@@ -317,4 +317,8 @@ uint16_t inet_csum_fold(uint32_t sum);
 
 void decode_stats_add(struct decode_stats *dst, const struct decode_stats *src);
 
+/* Whether decode_packet() knows this link type (the others are counted
+ * as decoder.event.decoder.unsupported_linktype, packet by packet). */
+bool decode_linktype_supported(int linktype);
+
 #endif

@@ -16,6 +16,8 @@
 #include "mamori/stats.h"
 #include "mamori/worker.h"
 
+#define DISPATCH_MAX_WORKERS 256
+
 struct dispatch {
 	const struct capture_ops *ops;
 	struct capture *cap;
@@ -24,6 +26,7 @@ struct dispatch {
 	bool live;
 	unsigned exit_idle_s;          /* stop after this long without packets */
 	volatile int *stop;            /* set by signals */
+	struct dispatch_scratch scratch; /* cfg set by the caller */
 
 	/* written by the dispatch thread, read (relaxed) by stats */
 	struct dispatch_stats stats;

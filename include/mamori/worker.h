@@ -77,6 +77,7 @@ struct worker {
 	struct flow_table *flows;
 	struct worker_counters ctr;
 	uint64_t now_us;           /* latest packet time seen */
+	bool finishing;            /* shutdown: flow records wait for room */
 
 	struct packet pkt;         /* scratch packet being processed */
 };
@@ -95,12 +96,26 @@ void worker_housekeeping(struct worker *w, uint64_t now_us);
 /* End of input: end every flow (flow records) . */
 void worker_finish(struct worker *w);
 
+/* Hand an alert on packet p (of flow f, may be NULL) to the output thread:
+ * the record detection fills when a rule matches. A full ring drops it and
+ * counts it (output.ring_drops); returns 0 or -ENOBUFS. */
+struct event_alert;
+int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
+		 const struct event_alert *alert);
+
 /* Add this worker's counters (relaxed reads) into s. */
 void worker_collect(const struct worker *w, struct stats_snapshot *s);
 
-/* Pick a worker for raw packet bytes: a symmetric hash of addresses (and
- * ports when not a fragment). Returns 0 .. nworkers-1. */
-unsigned dispatch_pick(const uint8_t *data, uint32_t caplen, int linktype,
-		       unsigned nworkers);
+/* What dispatch_pick decodes into: owned by the capture thread. */
+struct dispatch_scratch {
+	struct decode_config cfg;
+	struct packet pkt;
+	struct decode_stats stats;   /* thrown away; workers count for real */
+};
+
+/* Pick a worker for raw packet bytes: the symmetric flow hash of the
+ * innermost packet (packet_flow_hash). Returns 0 .. nworkers-1. */
+unsigned dispatch_pick(struct dispatch_scratch *sc, const uint8_t *data, uint32_t caplen,
+		       int linktype, unsigned nworkers);
 
 #endif

@@ -8,13 +8,19 @@
  * and the dispatcher copies it into a worker batch before asking for the
  * next: one copy from libpcap's buffer, none in the backend.
  *
- * A live handle runs in immediate mode (a packet is handed over as soon as
- * it arrives: early detection beats batching in the kernel) and
- * non-blocking; when the ring is empty we poll() its descriptor with a short
- * timeout ourselves, because libpcap's own read timeout does not fire on a
- * silent Linux link (TPACKET_V3 only times out once a packet has arrived).
- * So the capture loop wakes up regularly to flush partial batches, honour
- * --exit-idle and see a stop request even when nothing arrives.
+ * A live handle uses the kernel's block ring (TPACKET_V3 on Linux: packets
+ * packed back to back, so a 64-byte packet takes 64 bytes of the buffer,
+ * not a snaplen-sized slot as in immediate mode) with a 2 ms block timeout,
+ * so a packet reaches us within milliseconds: early detection beats
+ * batching. The handle is non-blocking: rx_burst returns 0 at once when
+ * nothing is ready, the dispatcher hands partial batches over, and only
+ * then waits in poll() (the `wait` op) with a timeout of its own, since
+ * libpcap's read timeout does not fire on a silent Linux link. So the
+ * capture loop also wakes regularly to honour --exit-idle and stop
+ * requests.
+ *
+ * pcap_stats() counters are 32-bit on Linux and wrap after 2^32 packets;
+ * stats accumulates their differences in 64 bits so totals never go back.
  *
  * A file can be read several times (pcap-file.loop, for benchmarks): each
  * pass reopens it and shifts timestamps past the previous pass, so time
@@ -23,6 +29,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +40,7 @@ struct capture {
 	pcap_t *pcap;
 	bool live;
 	int fd;                /* live: selectable descriptor */
-	int timeout_ms;
-	bool interrupted;
+	volatile sig_atomic_t interrupted; /* set from a signal handler */
 	const char *file;
 	const char *bpf;
 	unsigned loops_left;   /* file passes still to read after this one */
@@ -42,6 +48,9 @@ struct capture {
 	uint64_t first_ts, last_ts; /* shifted times seen in this pass */
 	char err[PCAP_ERRBUF_SIZE + 64];
 	uint64_t packets, bytes;
+	/* last raw pcap_stats values and their 64-bit running totals */
+	uint32_t raw_recv, raw_drop, raw_ifdrop;
+	uint64_t recv, drop, ifdrop;
 };
 
 static int set_filter(struct capture *c, const char *bpf, char *errbuf, size_t errlen)
@@ -78,8 +87,7 @@ static int open_live(struct capture *c, const struct capture_config *cfg,
 	}
 	pcap_set_snaplen(c->pcap, cfg->snaplen > 0 ? cfg->snaplen : 262144);
 	pcap_set_promisc(c->pcap, cfg->promisc ? 1 : 0);
-	pcap_set_timeout(c->pcap, cfg->timeout_ms > 0 ? cfg->timeout_ms : 100);
-	pcap_set_immediate_mode(c->pcap, 1);
+	pcap_set_timeout(c->pcap, 2);
 	if (cfg->buffer_size > 0)
 		pcap_set_buffer_size(c->pcap, cfg->buffer_size);
 	rc = pcap_activate(c->pcap);
@@ -97,7 +105,6 @@ static int open_live(struct capture *c, const struct capture_config *cfg,
 		return -EIO;
 	}
 	c->fd = pcap_get_selectable_fd(c->pcap);
-	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
 	c->live = true;
 	return 0;
 }
@@ -153,13 +160,6 @@ static int pcap_backend_rx_burst(struct capture *c, unsigned queue,
 	if (max == 0)
 		return 0;
 	rc = pcap_next_ex(c->pcap, &h, &data);
-	if (rc == 0 && c->live && c->fd >= 0) {
-		/* nothing queued: wait for the descriptor, at most timeout_ms
-		 * (an interrupted poll just returns to the caller's loop) */
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		if (poll(&pfd, 1, c->timeout_ms) > 0)
-			rc = pcap_next_ex(c->pcap, &h, &data);
-	}
 	if (rc == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u +
 			      (uint64_t)h->ts.tv_usec + c->ts_shift;
@@ -211,9 +211,16 @@ static int pcap_backend_stats(struct capture *c, struct capture_stats *st)
 	st->packets = c->packets;
 	st->bytes = c->bytes;
 	if (c->live && pcap_stats(c->pcap, &ps) == 0) {
-		st->kernel_packets = ps.ps_recv;
-		st->kernel_drops = ps.ps_drop;
-		st->kernel_ifdrops = ps.ps_ifdrop;
+		/* unsigned 32-bit differences survive one wrap between calls */
+		c->recv += (uint32_t)(ps.ps_recv - c->raw_recv);
+		c->drop += (uint32_t)(ps.ps_drop - c->raw_drop);
+		c->ifdrop += (uint32_t)(ps.ps_ifdrop - c->raw_ifdrop);
+		c->raw_recv = ps.ps_recv;
+		c->raw_drop = ps.ps_drop;
+		c->raw_ifdrop = ps.ps_ifdrop;
+		st->kernel_packets = c->recv;
+		st->kernel_drops = c->drop;
+		st->kernel_ifdrops = c->ifdrop;
 	} else if (!c->live) {
 		/* a file has no kernel: everything read was "received" */
 		st->kernel_packets = c->packets;
@@ -226,10 +233,27 @@ static int pcap_backend_linktype(const struct capture *c)
 	return pcap_datalink(c->pcap);
 }
 
+static void pcap_backend_wait(struct capture *c, int timeout_ms)
+{
+	struct pollfd pfd;
+
+	if (!c->live || c->fd < 0)
+		return;
+	/* an interrupted poll just returns to the caller's loop */
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	poll(&pfd, 1, timeout_ms);
+}
+
+/* From a signal handler. A file is read until the caller sees its stop
+ * flag, one packet later, and may be reopened by pcap-file.loop, so only a
+ * live handle (never replaced) is touched here. */
 static void pcap_backend_interrupt(struct capture *c)
 {
 	c->interrupted = true;
-	pcap_breakloop(c->pcap);
+	if (c->live)
+		pcap_breakloop(c->pcap);
 }
 
 static const char *pcap_backend_error(const struct capture *c)
@@ -251,6 +275,7 @@ const struct capture_ops capture_pcap_ops = {
 	.rx_burst = pcap_backend_rx_burst,
 	.stats = pcap_backend_stats,
 	.linktype = pcap_backend_linktype,
+	.wait = pcap_backend_wait,
 	.interrupt = pcap_backend_interrupt,
 	.error = pcap_backend_error,
 	.close = pcap_backend_close,

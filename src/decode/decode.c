@@ -280,6 +280,25 @@ int decode_packet(const struct decode_config *cfg, struct packet *p,
 	return p->ip_ver ? 0 : -EPROTONOSUPPORT;
 }
 
+bool decode_linktype_supported(int linktype)
+{
+	switch (linktype) {
+	case LINKTYPE_ETHERNET:
+	case LINKTYPE_LINUX_SLL:
+	case LINKTYPE_LINUX_SLL2:
+	case LINKTYPE_RAW:
+	case LINKTYPE_DLT_RAW:
+	case LINKTYPE_IPV4:
+	case LINKTYPE_IPV6:
+	case LINKTYPE_NULL_BSD:
+	case LINKTYPE_LOOP:
+	case LINKTYPE_C_HDLC:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void decode_stats_add(struct decode_stats *dst, const struct decode_stats *src)
 {
 	/* every member is a uint64_t counter, max_pkt_size is a maximum */

@@ -95,8 +95,18 @@ int decode_tcp(struct decode_ctx *d, uint32_t off, uint32_t end)
 	hlen = (uint32_t)(h[12] >> 4) * 4;
 	if (__builtin_expect(hlen < 20, 0))
 		return decode_event(d, DECODE_EV_TCP_HLEN_TOO_SMALL);
-	if (__builtin_expect(hlen > avail, 0))
-		return decode_event(d, DECODE_EV_TCP_INVALID_OPTLEN);
+	if (__builtin_expect(hlen > avail, 0)) {
+		/* The options do not fit. When the IP length says they should
+		 * (the capture's snaplen cut the packet), the fixed header is
+		 * still good: keep flags and sequence numbers so flows see
+		 * their handshakes, parse the options that are there, and
+		 * mark the packet truncated, not invalid. Otherwise the
+		 * header lies about its length. */
+		if (!d->ip_trunc)
+			return decode_event(d, DECODE_EV_TCP_INVALID_OPTLEN);
+		p->flags |= PKT_TRUNCATED;
+		hlen = avail;
+	}
 
 	p->flags |= PKT_TCP;
 	p->tcp_seq = rd32(h + 4);

@@ -882,8 +882,9 @@ static void test_alert_payload(void)
 	make_alert(&ev);
 	memcpy(ev.payload, pl, sizeof(pl) - 1);
 	ev.payload_len = sizeof(pl) - 1;
-	json_init(&j, b64, sizeof(b64));
-	json_base64(&j, pl, sizeof(pl) - 1);
+	/* the expected base64, computed independently (RFC 4648) */
+	snprintf(b64, sizeof(b64), "\"%s\"", "R0VUIC9hImJcIEhUVFAvMS4xDQoJWDogAAH/w6l/fgo=");
+	(void)j;
 
 	l = fmt(&ctx_plain, &ev);
 	ASSERT_NO_FIELD(l, "payload");
@@ -1655,8 +1656,8 @@ static void test_output_write_errors(void)
 	struct event_record ev;
 	char err[256];
 
-	if (access("/dev/full", W_OK) != 0)
-		return;
+	/* a missing /dev/full is a broken test machine, not a pass */
+	CU_ASSERT_FATAL(access("/dev/full", W_OK) == 0);
 	rings_init(&rs, 64);
 	out_config(&c, "/dev/full");
 	o = output_create(&c, rs.p, NRINGS, NULL, NULL, err, sizeof(err));
