@@ -792,6 +792,7 @@ static const struct schema schema[] = {
 	S_INT("sensor-id", 0, UINT32_MAX),
 	S_STR("default-log-dir"),
 	S_STR("default-rule-path"),
+	S_STR("classification-file"),
 	S_LIST("rule-files"),
 	S_STR("rule-files.#"),
 
@@ -1483,6 +1484,8 @@ static const struct field fields[] = {
 	FIELD("sensor-name", sensor_name),
 	FIELD("sensor-id", sensor_id),
 	FIELD("default-log-dir", log_dir),
+	FIELD("default-rule-path", rule_path),
+	FIELD("classification-file", classification_file),
 	FIELD("threading.workers", workers),
 	FIELD("threading.dispatch-ring-size", dispatch_ring_size),
 	FIELD("threading.event-ring-size", event_ring_size),

@@ -27,6 +27,7 @@
 #include "mamori/dispatch.h"
 #include "mamori/log.h"
 #include "mamori/output.h"
+#include "mamori/rule.h"
 #include "mamori/worker.h"
 
 #define EXIT_USAGE 2
@@ -53,7 +54,7 @@ static void usage(FILE *out)
 "options:\n"
 "  -c FILE             YAML configuration (a built-in default serves when absent)\n"
 "  -l DIR              log directory for eve.json (default-log-dir)\n"
-"  -S FILE             signature rules (not supported by this version yet)\n"
+"  -S FILE             signature rules (repeatable; with -T: check them)\n"
 "  -f FILTER           BPF filter (pcap.bpf-filter)\n"
 "  -k none|all         checksum validation (capture.checksum-validation)\n"
 "  --set KEY=VALUE     override any configuration key (repeatable)\n"
@@ -83,6 +84,8 @@ struct cli {
 	bool quiet;
 	const char **sets;
 	int nsets;
+	const char **rules;
+	int nrules;
 };
 
 enum { OPT_SET = 256, OPT_WORKERS, OPT_EXIT_IDLE, OPT_DUMP_CONFIG, OPT_DPDK };
@@ -115,7 +118,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	int c;
 
 	cli->sets = calloc((size_t)argc, sizeof(*cli->sets));
-	if (!cli->sets)
+	cli->rules = calloc((size_t)argc, sizeof(*cli->rules));
+	if (!cli->sets || !cli->rules)
 		return -1;
 	while ((c = getopt_long(argc, argv, "r:i:c:l:S:f:k:TqvVh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -131,10 +135,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			}
 			cli->checksum = optarg;
 			break;
-		case 'S':
-			fprintf(stderr, "mamori: -S %s: signature rules are not supported "
-				"by this version yet\n", optarg);
-			return -1;
+		case 'S': cli->rules[cli->nrules++] = optarg; break;
 		case 'T': cli->test_mode = true; break;
 		case 'q': cli->quiet = true; break;
 		case 'v': mamori_log_level++; break;
@@ -317,6 +318,95 @@ static uint64_t run_seed(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
 	       ((uint64_t)getpid() << 16);
+}
+
+/* A rule file name from the config is relative to default-rule-path. */
+static void rule_file_path(const struct mamori_config *rc, const char *name,
+			   char *buf, size_t len)
+{
+	if (name[0] == '/' || !rc->rule_path || !*rc->rule_path)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%s/%s", rc->rule_path, name);
+}
+
+/*
+ * Load the rules of -S and rule-files. Every error is reported as
+ * FILE:LINE:COL: keyword: reason, then "N rules loaded, M rules failed".
+ * Returns the ruleset (NULL when no rules were asked for) or sets *status
+ * (2 when a file is unreadable, or under -T when a rule failed).
+ */
+static struct ruleset *load_rules(const struct cli *cli, const struct config *cfg,
+				  const struct mamori_config *rc, int *status)
+{
+	char path[PATH_MAX], cls[PATH_MAX];
+	const char *name, *value;
+	struct ruleset *rs;
+	int nfiles = config_count(cfg, "rule-files"), i, err;
+	size_t n;
+
+	*status = 0;
+	if (cli->nrules == 0 && nfiles == 0)
+		return NULL;
+	if (rc->classification_file && *rc->classification_file)
+		snprintf(cls, sizeof(cls), "%s", rc->classification_file);
+	else
+		rule_file_path(rc, "classification.config", cls, sizeof(cls));
+	if (access(cls, R_OK) != 0) {
+		if (rc->classification_file && *rc->classification_file) {
+			fprintf(stderr, "mamori: config: classification-file: %s: %s\n",
+				cls, strerror(errno));
+			*status = EXIT_USAGE;
+			return NULL;
+		}
+		log_warn("no %s: classtypes get no description, severity 3", cls);
+		cls[0] = '\0';
+	}
+	rs = ruleset_new(cfg, cls[0] ? cls : NULL);
+	if (!rs) {
+		fprintf(stderr, "mamori: cannot set up the ruleset: %s\n", strerror(errno));
+		*status = 1;
+		return NULL;
+	}
+	for (i = 0; i < nfiles + cli->nrules && *status == 0; i++) {
+		if (i < nfiles) {
+			if (config_child(cfg, "rule-files", i, &name, &value) < 0 || !value)
+				continue;
+			rule_file_path(rc, value, path, sizeof(path));
+		} else {
+			snprintf(path, sizeof(path), "%s", cli->rules[i - nfiles]);
+		}
+		err = ruleset_load_file(rs, path);
+		if (err < 0) {
+			fprintf(stderr, "mamori: %s: %s\n", path, strerror(-err));
+			*status = err == -ENOMEM ? 1 : EXIT_USAGE;
+		}
+	}
+	for (n = 0; n < ruleset_error_count(rs); n++)
+		fprintf(stderr, "%s\n", ruleset_error(rs, n)->message);
+	if (cli->test_mode || mamori_log_level >= LOG_LVL_INFO)
+		for (n = 0; n < ruleset_warning_count(rs); n++)
+			fprintf(stderr, "warning: %s\n", ruleset_warning(rs, n)->message);
+	if (ruleset_unsupported_count(rs)) {
+		/* coverage at a glance for rule authors */
+		fprintf(stderr, "unsupported keywords (rules):");
+		for (n = 0; n < ruleset_unsupported_count(rs); n++) {
+			size_t nr = 0;
+			const char *kw;
+			if (ruleset_unsupported(rs, n, &kw, &nr) == 0)
+				fprintf(stderr, " %s (%zu)", kw, nr);
+		}
+		fprintf(stderr, "\n");
+	}
+	if (ruleset_disabled(rs) || ruleset_app_layer(rs))
+		fprintf(stderr, "%zu rules commented out; %zu loaded rules need the "
+			"application layer\n", ruleset_disabled(rs), ruleset_app_layer(rs));
+	printf("%zu rules loaded, %zu rules failed\n", ruleset_count(rs),
+	       ruleset_failed(rs));
+	fflush(stdout);
+	if (cli->test_mode && ruleset_failed(rs) > 0 && *status == 0)
+		*status = EXIT_USAGE;
+	return rs;
 }
 
 /* Compile a BPF filter against Ethernet once, so -T catches a bad one and
@@ -506,12 +596,14 @@ int main(int argc, char **argv)
 	struct cli cli;
 	struct config *cfg = NULL;
 	struct mamori_config rc;
+	struct ruleset *rules = NULL;
 	int status;
 
 	memset(&cli, 0, sizeof(cli));
 	memset(&rc, 0, sizeof(rc));
 	if (parse_cli(argc, argv, &cli) < 0) {
 		free(cli.sets);
+		free(cli.rules);
 		return EXIT_USAGE;
 	}
 	status = build_config(&cli, &cfg, &rc);
@@ -533,13 +625,26 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	rules = load_rules(&cli, cfg, &rc, &status);
+	if (status != 0)
+		goto out;
 	if (cli.test_mode) {
 		printf("configuration OK\n");
 		goto out;
 	}
+	if (rules) {
+		/* the parser is in; the matching engine is the next step of
+		 * the signature work: refuse rather than run rules unmatched */
+		fprintf(stderr, "mamori: signature matching is not implemented yet; "
+			"use -T to check rules\n");
+		status = EXIT_USAGE;
+		goto out;
+	}
 	status = run_sensor(&cli, &rc);
 out:
+	ruleset_free(rules);
 	config_free(cfg);
 	free(cli.sets);
+	free(cli.rules);
 	return status;
 }

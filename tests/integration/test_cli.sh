@@ -19,8 +19,36 @@ expect_exit "no arguments" 2 "$MAMORI"
 expect_exit "unknown option" 2 "$MAMORI" --no-such-option
 expect_exit "-r and -i together" 2 "$MAMORI" -r a.pcap -i lo
 expect_exit "bad -k" 2 "$MAMORI" -k some -T
-expect_exit "-S refused until rules exist" 2 "$MAMORI" -S x.rules -T
-grep -q "not supported" "$WORK/err" && ok "-S says why" || fail "-S message: $(cat "$WORK/err")"
+# rules: -T checks them and names FILE:LINE:COL and the keyword
+expect_exit "-T with a missing rule file" 2 "$MAMORI" -S "$WORK/x.rules" -T
+grep -q "x.rules" "$WORK/err" && ok "missing rule file named" || fail "message: $(cat "$WORK/err")"
+cat >"$WORK/bad.rules" <<'RULES'
+# a comment, then a good rule, a bad value, an unknown keyword, a duplicate
+alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (msg:"good"; content:"abc"; sid:1; rev:1;)
+alert tcp any any -> any 80 (msg:"short depth"; content:"abc"; depth:2; sid:2;)
+alert tcp any any -> any 80 (msg:"typo"; conten:"abc"; sid:3;)
+alert tcp any any -> any 80 (msg:"dup"; content:"x"; \
+  sid:1;)
+RULES
+expect_exit "-T with bad rules" 2 "$MAMORI" -T -S "$WORK/bad.rules"
+grep -q "bad.rules:3:70: depth: " "$WORK/err" && ok "bad value at FILE:LINE:COL with keyword" ||
+	fail "depth error: $(cat "$WORK/err")"
+grep -q "bad.rules:4:42: conten: unsupported keyword" "$WORK/err" && ok "unknown keyword named" ||
+	fail "keyword error: $(cat "$WORK/err")"
+grep -q "bad.rules:6:7: sid: duplicate sid 1:1" "$WORK/err" && ok "duplicate sid on its continuation line" ||
+	fail "duplicate sid error: $(cat "$WORK/err")"
+check_eq "-T summary line" "1 rules loaded, 3 rules failed" "$(tail -n 1 "$WORK/out")"
+expect_exit "a run with rules is refused until matching lands" 2 \
+	"$MAMORI" -S "$WORK/bad.rules" -r /dev/null
+grep -q "not implemented" "$WORK/err" && ok "the refusal says why" || fail "message: $(cat "$WORK/err")"
+et="$MAMORI_CORPUS/rules/et-open/emerging-exploit.rules"
+if [ -f "$et" ]; then
+	expect_exit "-T on ET Open's emerging-exploit.rules" 0 "$MAMORI" -T -S "$et"
+	tail -n 2 "$WORK/out" | grep -Eq "^[0-9]+ rules loaded, 0 rules failed$" &&
+		ok "ET Open exploit rules all load" || fail "ET Open: $(tail -n 2 "$WORK/out")"
+else
+	fail "corpus rules missing at $et"
+fi
 expect_exit "--help" 0 "$MAMORI" --help
 expect_exit "-T on the default config" 0 "$MAMORI" -T
 
