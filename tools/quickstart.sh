@@ -71,7 +71,13 @@ test)
 		DISTCHECK_CONFIGURE_FLAGS=--enable-werror >build/distcheck.log 2>&1 ||
 		{ tail -60 build/distcheck.log; exit 1; }
 	tail -4 build/distcheck.log
+	# one closing line over both test runs (test programs and scripts)
+	pass=$(sed -n 's/^# PASS: *//p' build/test-suite.log build-san/test-suite.log |
+		awk '{ s += $1 } END { print s + 0 }')
+	fail=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *//p' build/test-suite.log \
+		build-san/test-suite.log | awk '{ s += $1 } END { print s + 0 }')
 	echo "== all tests passed"
+	echo "$pass passed, $fail failed"
 	;;
 *)
 	echo "usage: $0 sample|test" >&2

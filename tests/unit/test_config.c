@@ -109,8 +109,8 @@ static void test_default_valid(void)
 			       "!$HOME_NET");
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.address-groups.AIM_SERVERS"),
 			       "$EXTERNAL_NET");
-	CU_ASSERT_EQUAL(config_count(c, "vars.address-groups"), 15);
-	CU_ASSERT_EQUAL(config_count(c, "vars.port-groups"), 11);
+	CU_ASSERT_EQUAL(config_count(c, "vars.address-groups"), 16);
+	CU_ASSERT_EQUAL(config_count(c, "vars.port-groups"), 12);
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.port-groups.HTTP_PORTS"), "80");
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.port-groups.FILE_DATA_PORTS"),
 			       "[$HTTP_PORTS,110,143]");
@@ -145,7 +145,10 @@ static void test_apply_defaults(void)
 	CU_ASSERT_STRING_EQUAL(m.pcap_interface, "");
 	CU_ASSERT_EQUAL(m.snaplen, 262144);
 	CU_ASSERT_TRUE(m.promisc);
-	CU_ASSERT_EQUAL(m.pcap_buffer_size, 0);
+	CU_ASSERT_EQUAL(m.pcap_buffer_size, 64u << 20);
+	CU_ASSERT_STRING_EQUAL(m.rule_path, "rules");
+	CU_ASSERT_STRING_EQUAL(m.classification_file, "");
+	CU_ASSERT_EQUAL(m.pcap_file_loop, 1);
 	CU_ASSERT_STRING_EQUAL(m.bpf_filter, "");
 
 	CU_ASSERT_EQUAL(m.decode.max_layers, 16);
@@ -296,8 +299,8 @@ static void test_load_file_merges(void)
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.address-groups.HOME_NET"), "[10.1.0.0/16]");
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.address-groups.CORP_NET"), "10.2.0.0/16");
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.address-groups.EXTERNAL_NET"), "!$HOME_NET");
-	CU_ASSERT_EQUAL(config_count(c, "vars.address-groups"), 16);
-	CU_ASSERT_EQUAL(config_count(c, "vars.port-groups"), 11);
+	CU_ASSERT_EQUAL(config_count(c, "vars.address-groups"), 17);
+	CU_ASSERT_EQUAL(config_count(c, "vars.port-groups"), 12);
 	CU_ASSERT_EQUAL(config_get_int(c, "pcap.snaplen", &i), 0);
 	CU_ASSERT_EQUAL(i, 1500);
 	CU_ASSERT_EQUAL(config_get_bool(c, "pcap.promisc", &b), 0);
@@ -381,7 +384,7 @@ static void test_set(void)
 	CU_ASSERT_EQUAL(config_validate(c, &e), 0);
 	CU_ASSERT_EQUAL(config_get_size(c, "flow.memcap", &sz), 0);
 	CU_ASSERT_EQUAL(sz, UINT64_C(256) << 20);
-	CU_ASSERT_EQUAL(config_count(c, "vars.address-groups"), 16);
+	CU_ASSERT_EQUAL(config_count(c, "vars.address-groups"), 17);
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "vars.address-groups.CORP_NET"),
 			       "[10.1.0.0/16,!10.1.2.0/24]");
 	CU_ASSERT_STRING_EQUAL(config_get_str(c, "sensor-name"), "a=b");
