@@ -106,8 +106,7 @@ static void snapshot_capture(struct dispatch *d)
 static void finish(struct dispatch *d, struct batch **cur)
 {
 	for (unsigned w = 0; w < d->nworkers; w++) {
-		if (cur)
-			flush_batch(d, cur, w);
+		flush_batch(d, cur, w);
 		__atomic_store_n(&d->workers[w].in_done, 1, __ATOMIC_RELEASE);
 	}
 	snapshot_capture(d);
@@ -126,9 +125,10 @@ int dispatch_run(struct dispatch *d)
 	int rc = 0, n;
 
 	if (d->nworkers == 0 || d->nworkers > DISPATCH_MAX_WORKERS) {
+		/* a caller bug (main caps the count): the worker array's
+		 * size is unknown, so nothing in it is touched */
 		snprintf(d->errbuf, sizeof(d->errbuf), "between 1 and %d workers",
 			 DISPATCH_MAX_WORKERS);
-		finish(d, NULL);
 		return -1;
 	}
 	while (!*d->stop) {
