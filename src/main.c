@@ -24,6 +24,7 @@
 #include "config.h"
 #include "mamori/capture.h"
 #include "mamori/config.h"
+#include "mamori/detect.h"
 #include "mamori/dispatch.h"
 #include "mamori/log.h"
 #include "mamori/output.h"
@@ -430,7 +431,8 @@ static int check_bpf(const char *filter)
 	return rc;
 }
 
-static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
+static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
+		      const struct detect_engine *engine)
 {
 	struct mamori_config rcv = *rc_in, *rc = &rcv;
 	struct run r;
@@ -495,7 +497,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in)
 	}
 	memset(r.workers, 0, sizeof(struct worker) * r.nworkers);
 	for (i = 0; i < r.nworkers; i++) {
-		err = worker_init(&r.workers[i], i, rc, (uint32_t)max_flows, live);
+		err = worker_init(&r.workers[i], i, rc, (uint32_t)max_flows, live, engine);
 		if (err < 0) {
 			log_error("worker %u: cannot allocate its tables (%s); lower "
 				  "flow.memcap, threading.dispatch-ring-size (256 KiB a batch) "
@@ -597,6 +599,9 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct mamori_config rc;
 	struct ruleset *rules = NULL;
+	struct detect_engine *engine = NULL;
+	struct detect_engine_stats es;
+	char err[512];
 	int status;
 
 	memset(&cli, 0, sizeof(cli));
@@ -633,15 +638,31 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (rules) {
-		/* the parser is in; the matching engine is the next step of
-		 * the signature work: refuse rather than run rules unmatched */
-		fprintf(stderr, "mamori: signature matching is not implemented yet; "
-			"use -T to check rules\n");
-		status = EXIT_USAGE;
-		goto out;
+		engine = detect_engine_build(rules, err, sizeof(err));
+		if (!engine) {
+			log_error("cannot build the detection engine: %s", err);
+			status = 1;
+			goto out;
+		}
+		detect_engine_info(engine, &es);
+		/* say plainly what does not run yet, so nobody trusts a
+		 * silent rule */
+		log_notice("%llu of %llu rules active (%llu prefiltered); skipped: "
+			   "%llu need the application layer, %llu flowbits, %llu "
+			   "threshold/detection_filter, %llu pcre, %llu other keywords",
+			   (unsigned long long)es.rules_active,
+			   (unsigned long long)es.rules_total,
+			   (unsigned long long)es.rules_prefiltered,
+			   (unsigned long long)es.rules_skipped_app_layer,
+			   (unsigned long long)es.skipped_flowbits,
+			   (unsigned long long)es.skipped_threshold,
+			   (unsigned long long)es.skipped_pcre,
+			   (unsigned long long)es.skipped_keyword);
 	}
-	status = run_sensor(&cli, &rc);
+	status = run_sensor(&cli, &rc, engine);
 out:
+	/* the engine points into the ruleset: free it first */
+	detect_engine_free(engine);
 	ruleset_free(rules);
 	config_free(cfg);
 	free(cli.sets);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mamori/detect.h"
 #include "mamori/eve.h"
 #include "mamori/log.h"
 #include "mamori/worker.h"
@@ -109,8 +110,15 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 	w->ctr.events++;
 }
 
+/* detect_packet's callback: the alert goes to the output thread. */
+static void on_alert(void *arg, const struct packet *p, const struct flow *f,
+		     const struct event_alert *a)
+{
+	worker_alert(arg, p, f, a);
+}
+
 int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
-		uint32_t max_flows, bool live)
+		uint32_t max_flows, bool live, const struct detect_engine *engine)
 {
 	struct flow_config fc = rc->flow;
 	int err;
@@ -130,6 +138,13 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 	w->flows = flow_table_create(&fc, on_flow_end, w);
 	if (!w->flows)
 		return -ENOMEM;
+	if (engine) {
+		w->det = detect_thread_new(engine);
+		if (!w->det) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
 	if ((err = spsc_ring_init(&w->in, w->nbatches, sizeof(void *))) < 0 ||
 	    (err = spsc_ring_init(&w->free, w->nbatches, sizeof(void *))) < 0 ||
 	    (err = spsc_ring_init(&w->events, rc->event_ring_size,
@@ -157,6 +172,8 @@ void worker_destroy(struct worker *w)
 	if (w->flows)
 		flow_table_destroy(w->flows);
 	w->flows = NULL;
+	detect_thread_free(w->det);
+	w->det = NULL;
 	spsc_ring_destroy(&w->in);
 	spsc_ring_destroy(&w->free);
 	spsc_ring_destroy(&w->events);
@@ -168,6 +185,7 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 {
 	struct packet *p = &w->pkt;
 	enum flow_dir dir;
+	struct flow *f;
 
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct pkt_desc *d = &b->d[i];
@@ -183,7 +201,9 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 			continue;
 		if (p->ts_us > w->now_us)
 			w->now_us = p->ts_us;
-		flow_packet(w->flows, p, &dir);
+		f = flow_packet(w->flows, p, &dir);
+		if (w->det)
+			detect_packet(w->det, p, f, dir, on_alert, w);
 	}
 	w->ctr.batches++;
 }

@@ -51,8 +51,9 @@ sample)
 	make -s -C build sample
 	mkdir -p sample-out
 	rm -f sample-out/eve.json
-	echo "== build/mamori -r build/sample.pcap -l sample-out"
-	build/mamori -r build/sample.pcap -l sample-out
+	echo "== build/mamori -r build/sample.pcap -S rules/mamori.rules -l sample-out"
+	build/mamori -r build/sample.pcap -S rules/mamori.rules -l sample-out
+	echo "== alerts in sample-out/eve.json: $(grep -c '"event_type":"alert"' sample-out/eve.json)"
 	echo "== last stats record of sample-out/eve.json (decoder):"
 	tail -n 1 sample-out/eve.json | python3 -c 'import json,sys; d=json.load(sys.stdin)["stats"]; print(json.dumps({k: d["decoder"][k] for k in ("pkts","bytes","ipv4","ipv6","tcp","udp","invalid")}), json.dumps({k: d["flow"][k] for k in ("total","tcp","udp")}))'
 	;;

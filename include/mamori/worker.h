@@ -75,6 +75,7 @@ struct worker {
 	struct decode_config dcfg;
 	struct decode_stats dstats;
 	struct flow_table *flows;
+	struct detect_thread *det;    /* NULL: no rules */
 	struct worker_counters ctr;
 	uint64_t now_us;           /* latest packet time seen */
 	bool finishing;            /* shutdown: flow records wait for room */
@@ -82,8 +83,10 @@ struct worker {
 	struct packet pkt;         /* scratch packet being processed */
 };
 
+struct detect_engine;
+/* engine may be NULL (no rules). */
 int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
-		uint32_t max_flows, bool live);
+		uint32_t max_flows, bool live, const struct detect_engine *engine);
 void worker_destroy(struct worker *w);
 int worker_start(struct worker *w);
 /* Wait for the worker to finish (after in_done was set). */

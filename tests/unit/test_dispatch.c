@@ -742,7 +742,7 @@ static struct batch *standard_batch(void)
 
 static void init_worker(struct worker *w, unsigned id, struct mamori_config *rc)
 {
-	CU_ASSERT_EQUAL_FATAL(worker_init(w, id, rc, 1024, false), 0);
+	CU_ASSERT_EQUAL_FATAL(worker_init(w, id, rc, 1024, false, NULL), 0);
 }
 
 static void test_worker_batch_counters(void)
@@ -1358,7 +1358,7 @@ static void pipeline_init(struct pipeline *pl, unsigned nw, struct capture *c,
 	pl->w = p;
 	pl->nw = nw;
 	for (unsigned i = 0; i < nw; i++)
-		CU_ASSERT_EQUAL_FATAL(worker_init(&pl->w[i], i, rc, 4096, live), 0);
+		CU_ASSERT_EQUAL_FATAL(worker_init(&pl->w[i], i, rc, 4096, live, NULL), 0);
 	if (start)
 		for (unsigned i = 0; i < nw; i++)
 			CU_ASSERT_EQUAL_FATAL(worker_start(&pl->w[i]), 0);

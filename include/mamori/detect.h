@@ -1,0 +1,120 @@
+/*
+ * detect: the signature-matching engine. A read-only `struct detect_engine`
+ * is built once from a parsed ruleset at startup (it may allocate freely);
+ * each worker owns a `struct detect_thread` (Hyperscan scratch, PCRE2
+ * match data, candidate array, counters) and calls detect_packet() for
+ * every decoded packet. The packet path allocates nothing, takes no lock
+ * and makes no system call.
+ *
+ * Rules are grouped by protocol class (TCP, UDP, ICMP v4+v6, other IP);
+ * `ip` rules sit in every group. Each group has one Hyperscan block-mode
+ * database of its rules' fast patterns, and a list of rules without one
+ * (header-only, negated-only, pcre-only) that are checked on every packet
+ * of the group. Candidates then get the header check and full option
+ * verification (verify.c).
+ */
+#ifndef MAMORI_DETECT_H
+#define MAMORI_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mamori/decode.h"
+#include "mamori/eve.h"
+#include "mamori/flow.h"
+#include "mamori/rule.h"
+
+struct detect_engine;
+struct detect_thread;
+
+struct detect_engine_stats {
+	uint64_t rules_total;           /* rules in the ruleset */
+	uint64_t rules_active;          /* rules the engine runs */
+	uint64_t rules_prefiltered;     /* of those, with a Hyperscan fast pattern */
+	uint64_t rules_skipped_app_layer;
+	/* Skipped because they use something the engine cannot do yet; the
+	 * sum of the four reasons below. */
+	uint64_t rules_skipped_unsupported;
+	uint64_t skipped_flowbits;      /* flowbits, xbits, flowint */
+	uint64_t skipped_threshold;     /* threshold, detection_filter */
+	uint64_t skipped_pcre;          /* a pcre PCRE2 does not compile */
+	uint64_t skipped_keyword;       /* byte_*, base64, fragbits, ipopts, ... */
+};
+
+struct detect_thread_stats {
+	uint64_t packets;               /* packets inspected */
+	uint64_t candidates;            /* rules the prefilter proposed */
+	uint64_t checked;               /* rules that went to full verification */
+	uint64_t alerts;                /* alerts raised */
+	uint64_t passed;                /* packets a pass rule matched */
+	uint64_t scan_errors;           /* hs_scan failures (never expected) */
+};
+
+/* Build the engine; NULL with a reason in err when Hyperscan or memory
+ * fails. Rules the engine cannot run are counted, not errors. */
+struct detect_engine *detect_engine_build(const struct ruleset *rs, char *err, size_t errlen);
+void detect_engine_free(struct detect_engine *e);
+void detect_engine_info(const struct detect_engine *e, struct detect_engine_stats *st);
+
+/* One per worker; NULL when memory runs out. */
+struct detect_thread *detect_thread_new(const struct detect_engine *e);
+void detect_thread_free(struct detect_thread *t);
+const struct detect_thread_stats *detect_thread_stats(const struct detect_thread *t);
+
+typedef void (*detect_alert_fn)(void *arg, const struct packet *p, const struct flow *f,
+				const struct event_alert *a);
+
+/*
+ * Match one decoded packet. f may be NULL (no flow: flow-dependent options
+ * then fail, except flow:stateless); dir is the packet's direction in f.
+ * Calls cb once per alert, in rule order (pass rules first, then drop,
+ * reject, alert; file order within an action), and sets f->alerted.
+ * Returns the number of alerts raised.
+ */
+unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
+		       enum flow_dir dir, detect_alert_fn cb, void *arg);
+
+/* ---- between engine.c and verify.c; not for other callers --------------- */
+
+enum detect_skip {
+	DETECT_OK = 0,
+	DETECT_SKIP_APP_LAYER,
+	DETECT_SKIP_FLOWBITS,
+	DETECT_SKIP_THRESHOLD,
+	DETECT_SKIP_PCRE,
+	DETECT_SKIP_KEYWORD,
+};
+
+/* A rule as the engine runs it. */
+struct detect_rule {
+	const struct rule *r;
+	const uint16_t *chain;          /* indexes into r->opts of the payload ops */
+	const bool *retry;              /* chain[i]: backtrack (next op is relative) */
+	void *const *re;                /* pcre2_code * per chain op, or NULL */
+	uint16_t nchain;
+	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
+};
+
+/* Per-thread verification state (PCRE2 match data and contexts). */
+struct detect_vctx {
+	void *md;                       /* pcre2_match_data * */
+	void *mctx;                     /* pcre2_match_context * with limits */
+	int budget;                     /* backtracking steps left for a rule */
+};
+
+/* Check support and compile a rule; allocates dr's arrays. Returns
+ * DETECT_OK, or why the rule is skipped (dr then holds nothing). */
+enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *r,
+				     uint32_t *max_ovec);
+void detect_rule_release(struct detect_rule *dr);
+
+int detect_vctx_init(struct detect_vctx *v, uint32_t max_ovec);
+void detect_vctx_fini(struct detect_vctx *v);
+
+/* The non-address part of a rule: flow keyword, header options, payload
+ * chain. Addresses, ports and protocol are the caller's. */
+bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
+			const struct packet *p, const struct flow *f, enum flow_dir dir);
+
+#endif

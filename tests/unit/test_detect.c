@@ -1,0 +1,596 @@
+/*
+ * test_detect: the detection engine. Each test loads rules from a string,
+ * builds the engine and one thread, runs hand-built packets (headers as
+ * struct packet fields, payload bytes behind them) through detect_packet()
+ * and asserts the exact sids that alerted, in order: content and its
+ * modifiers, relative matching with backtracking, pcre, header options,
+ * flow state, addresses and ports, pass and noalert, rules without a fast
+ * pattern, a 1000-rule group, the alert record, and the skip counters.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "mamori/detect.h"
+#include "mamori/rule.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+struct env {
+	struct ruleset *rs;
+	struct detect_engine *e;
+	struct detect_thread *t;
+	char sids[512];
+	struct event_alert last;
+	unsigned n;
+};
+
+static void on_alert(void *arg, const struct packet *p, const struct flow *f,
+		     const struct event_alert *a)
+{
+	struct env *v = arg;
+	size_t len = strlen(v->sids);
+
+	snprintf(v->sids + len, sizeof(v->sids) - len, "%s%u", len ? "," : "", a->sid);
+	v->last = *a;
+	v->n++;
+}
+
+static int env_open(struct env *v, const char *rules)
+{
+	char err[256] = "";
+
+	memset(v, 0, sizeof(*v));
+	v->rs = ruleset_new(NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v->rs);
+	CU_ASSERT_EQUAL(ruleset_load_string(v->rs, rules, "test.rules"), 0);
+	for (size_t i = 0; i < ruleset_error_count(v->rs); i++)
+		fprintf(stderr, "%s\n", ruleset_error(v->rs, i)->message);
+	CU_ASSERT_EQUAL(ruleset_failed(v->rs), 0);
+	v->e = detect_engine_build(v->rs, err, sizeof(err));
+	if (!v->e)
+		fprintf(stderr, "build: %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v->e);
+	v->t = detect_thread_new(v->e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v->t);
+	return 0;
+}
+
+static void env_close(struct env *v)
+{
+	detect_thread_free(v->t);
+	detect_engine_free(v->e);
+	ruleset_free(v->rs);
+}
+
+struct tpkt {
+	struct packet p;
+	uint8_t buf[2048];
+};
+
+#define HDR 40  /* room where headers would be; the engine reads fields */
+
+static void addr(const char *s, int *ver, union ip_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	*ver = strchr(s, ':') ? 6 : 4;
+	CU_ASSERT_EQUAL(inet_pton(*ver == 6 ? AF_INET6 : AF_INET, s, a->b), 1);
+}
+
+static struct packet *mk(struct tpkt *t, uint8_t proto, const char *src, uint16_t sport,
+			 const char *dst, uint16_t dport, const void *pl, size_t len)
+{
+	struct packet *p = &t->p;
+	int ver;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->buf + HDR, pl, len);
+	p->data = t->buf;
+	p->caplen = p->wirelen = (uint32_t)(HDR + len);
+	addr(src, &ver, &p->src);
+	addr(dst, &ver, &p->dst);
+	p->ip_ver = (uint8_t)ver;
+	p->flags = ver == 4 ? PKT_IPV4 : PKT_IPV6;
+	p->proto = proto;
+	p->ttl = 64;
+	p->sport = sport;
+	p->dport = dport;
+	p->l3_off = 14;
+	p->l4_off = 34;
+	p->payload_off = HDR;
+	p->payload_len = (uint16_t)len;
+	if (proto == 6) {
+		p->flags |= PKT_TCP;
+		p->tcp_flags = TCP_ACK | TCP_PSH;
+	} else if (proto == 17) {
+		p->flags |= PKT_UDP;
+	}
+	return p;
+}
+
+/* TCP 10.0.0.1:1234 -> 10.0.0.2:80 carrying s. */
+static struct packet *tcp_s(struct tpkt *t, const char *s)
+{
+	return mk(t, 6, "10.0.0.1", 1234, "10.0.0.2", 80, s, strlen(s));
+}
+
+/* Run p; the comma-separated sids that alerted. */
+static const char *run(struct env *v, const struct packet *p, struct flow *f, enum flow_dir dir)
+{
+	unsigned n;
+
+	v->sids[0] = 0;
+	v->n = 0;
+	n = detect_packet(v->t, p, f, dir, on_alert, v);
+	CU_ASSERT_EQUAL(n, v->n);
+	return v->sids;
+}
+
+static const char *run_s(struct env *v, const char *payload)
+{
+	struct tpkt t;
+
+	return run(v, tcp_s(&t, payload), NULL, FLOW_TOSERVER);
+}
+
+#define R "alert tcp any any -> any any "
+
+/* CU_ASSERT_STRING_EQUAL that shows what it got. */
+#define EXPECT(got, want) do {                                                  \
+		const char *g_ = (got);                                         \
+		if (strcmp(g_, (want)))                                         \
+			fprintf(stderr, "\n%s:%d: got \"%s\", want \"%s\"\n",   \
+				__FILE__, __LINE__, g_, (want));                \
+		CU_ASSERT_STRING_EQUAL(g_, (want));                             \
+	} while (0)
+
+/* ---- content -------------------------------------------------------------- */
+
+static void test_content_basic(void)
+{
+	struct env v;
+	struct tpkt t;
+
+	env_open(&v, R "(msg:\"evil\"; content:\"evil\"; sid:1;)\n"
+		     R "(content:\"good\"; sid:2;)\n"
+		     R "(content:\"|00 01|evil\"; sid:3;)\n"
+		     R "(content:\"ev\"; content:\"il\"; sid:4;)\n");
+	EXPECT(run_s(&v, "this is evil stuff"), "1,4");
+	EXPECT(run_s(&v, "good and evil"), "1,2,4");
+	EXPECT(run_s(&v, "EVIL"), "");
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.1", 1, "10.0.0.2", 2,
+					  "\x00\x01" "evil", 6), NULL, FLOW_TOSERVER), "1,3,4");
+	/* no payload, nothing to match */
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.1", 1, "10.0.0.2", 2, "", 0),
+				   NULL, FLOW_TOSERVER), "");
+	/* a UDP packet goes to another group: tcp rules do not see it */
+	EXPECT(run(&v, mk(&t, 17, "10.0.0.1", 1, "10.0.0.2", 2, "evil", 4),
+				   NULL, FLOW_TOSERVER), "");
+	env_close(&v);
+}
+
+static void test_nocase(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"EVIL\"; nocase; sid:3;)\n"
+		     R "(content:\"EVIL\"; sid:4;)\n"
+		     R "(content:\"x\"; content:\"EvIl\"; nocase; fast_pattern; sid:5;)\n");
+	EXPECT(run_s(&v, "some evil x"), "3,5");
+	EXPECT(run_s(&v, "EVIL"), "3,4");
+	EXPECT(run_s(&v, "eViL"), "3");
+	env_close(&v);
+}
+
+static void test_offset_depth(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"abc\"; offset:2; depth:3; sid:1;)\n"
+		     R "(content:\"abc\"; depth:3; sid:2;)\n"
+		     R "(content:\"abc\"; offset:1; sid:3;)\n");
+	EXPECT(run_s(&v, "xxabc"), "1,3");
+	EXPECT(run_s(&v, "xxxabc"), "3");
+	EXPECT(run_s(&v, "abc"), "2");
+	EXPECT(run_s(&v, "abcabc"), "2,3");
+	env_close(&v);
+}
+
+static void test_distance_within(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"a\"; content:\"Yb\"; distance:1; within:3; sid:1;)\n"
+		     R "(content:\"a\"; content:\"Yb\"; distance:0; within:2; sid:2;)\n"
+		     R "(content:\"a\"; content:\"b\"; distance:2; sid:3;)\n"
+		     R "(content:\"xy\"; content:\"z\"; within:1; sid:4;)\n"
+		     R "(content:\"ab\"; content:\"a\"; distance:-2; within:1; sid:5;)\n");
+	/* The first 'a' leaves no room for "Yb"; only backtracking into the
+	 * second 'a' finds it. */
+	EXPECT(run_s(&v, "aXb a_Yb"), "1,3");
+	EXPECT(run_s(&v, "aXb aYb"), "2,3");
+	EXPECT(run_s(&v, "ab"), "5");
+	EXPECT(run_s(&v, "xyaz xyz"), "4");
+	EXPECT(run_s(&v, "xyaz xy z"), "");
+	env_close(&v);
+}
+
+static void test_negated(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"GET\"; content:!\"admin\"; sid:1;)\n"
+		     R "(content:\"GET\"; content:!\"/\"; within:1; sid:2;)\n"
+		     R "(content:!\"zzz\"; sid:3;)\n");
+	EXPECT(run_s(&v, "GET /index"), "1,2,3");
+	EXPECT(run_s(&v, "GET/admin"), "3");
+	EXPECT(run_s(&v, "GET /admin zzz"), "2");
+	env_close(&v);
+}
+
+static void test_starts_ends(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"GET\"; startswith; sid:1;)\n"
+		     R "(content:\".exe\"; endswith; sid:2;)\n"
+		     R "(content:\"MZ\"; startswith; content:\".EXE\"; nocase; endswith; sid:3;)\n");
+	EXPECT(run_s(&v, "GET /a.exe"), "1,2");
+	EXPECT(run_s(&v, " GET /a.exe "), "");
+	EXPECT(run_s(&v, "MZ.exe.exe"), "2,3");
+	env_close(&v);
+}
+
+static void test_isdataat(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"A\"; isdataat:2,relative; sid:1;)\n"
+		     R "(content:\"A\"; isdataat:!1,relative; sid:2;)\n"
+		     R "(content:\"A\"; isdataat:5; sid:3;)\n");
+	EXPECT(run_s(&v, "A12"), "1");
+	EXPECT(run_s(&v, "A1"), "");
+	EXPECT(run_s(&v, "xA"), "2");
+	EXPECT(run_s(&v, "A12345"), "1,3");
+	env_close(&v);
+}
+
+static void test_pcre(void)
+{
+	struct env v;
+
+	env_open(&v, R "(pcre:\"/ab+c/i\"; sid:1;)\n"
+		     R "(content:\"user=\"; pcre:\"/^[a-z]+\\;/R\"; sid:2;)\n"
+		     R "(content:\"id\"; pcre:!\"/^=\\d/R\"; sid:3;)\n"
+		     R "(pcre:\"/^x.y$/s\"; sid:4;)\n");
+	EXPECT(run_s(&v, "xxABBBCxx"), "1");
+	EXPECT(run_s(&v, "user=bob;"), "2");
+	EXPECT(run_s(&v, "user=BOB;"), "");
+	/* ^ anchors at the end of the content; the first "user=" fails and
+	 * the content is retried at its second occurrence */
+	EXPECT(run_s(&v, "user=1; user=bob;"), "2");
+	EXPECT(run_s(&v, "id=1"), "");
+	EXPECT(run_s(&v, "id=x"), "3");
+	EXPECT(run_s(&v, "x\ny"), "4");
+	env_close(&v);
+}
+
+/* ---- header options --------------------------------------------------------- */
+
+static void test_dsize(void)
+{
+	struct env v;
+	struct tpkt t;
+
+	env_open(&v, R "(dsize:>5; sid:1;)\n"
+		     R "(dsize:3<>6; sid:2;)\n"
+		     R "(dsize:0; sid:3;)\n"
+		     R "(content:\"ab\"; dsize:2; sid:4;)\n");
+	EXPECT(run_s(&v, "abcdefg"), "1");
+	EXPECT(run_s(&v, "abcd"), "2");
+	EXPECT(run_s(&v, "ab"), "4");
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.1", 1, "10.0.0.2", 2, "", 0),
+				   NULL, FLOW_TOSERVER), "3");
+	env_close(&v);
+}
+
+static void test_flow(void)
+{
+	struct env v;
+	struct tpkt t;
+	struct flow f;
+	struct packet *p;
+
+	env_open(&v, R "(flow:to_server,established; content:\"x\"; sid:1;)\n"
+		     R "(flow:to_client; content:\"x\"; sid:2;)\n"
+		     R "(flow:not_established; content:\"x\"; sid:3;)\n"
+		     R "(flow:stateless; content:\"x\"; sid:4;)\n"
+		     "alert udp any any -> any any (flow:established; content:\"x\"; sid:5;)\n");
+	memset(&f, 0, sizeof(f));
+	f.key.proto = 6;
+	f.tcp_state = TCP_STATE_ESTABLISHED;
+	p = tcp_s(&t, "x");
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "1,4");
+	CU_ASSERT_EQUAL(f.alerted, 1);
+	EXPECT(run(&v, p, &f, FLOW_TOCLIENT), "2,4");
+	f.tcp_state = TCP_STATE_SYN_RECV;
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "3,4");
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "4");
+
+	memset(&f, 0, sizeof(f));
+	f.key.proto = 17;
+	f.pkts[0] = 1;
+	p = mk(&t, 17, "10.0.0.1", 5000, "10.0.0.2", 53, "x", 1);
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "");
+	f.pkts[1] = 1;
+	EXPECT(run(&v, p, &f, FLOW_TOCLIENT), "5");
+	env_close(&v);
+}
+
+static void test_flags(void)
+{
+	struct env v;
+	struct tpkt t;
+	struct packet *p;
+
+	env_open(&v, R "(flags:S; sid:1;)\n"
+		     R "(flags:SA; sid:2;)\n"
+		     R "(flags:S+; sid:3;)\n"
+		     R "(flags:S,CE; sid:4;)\n"
+		     R "(flags:!R; content:\"q\"; sid:5;)\n"
+		     R "(flags:*FR; sid:6;)\n");
+	p = tcp_s(&t, "q");
+	p->tcp_flags = TCP_SYN;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "1,3,4,5");
+	p->tcp_flags = TCP_SYN | TCP_ACK;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "2,3,5");
+	p->tcp_flags = TCP_SYN | TCP_ECE | TCP_CWR;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "3,4,5");
+	p->tcp_flags = TCP_RST | TCP_ACK;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "6");
+	env_close(&v);
+}
+
+static void test_ip_icmp_opts(void)
+{
+	struct env v;
+	struct tpkt t;
+	struct packet *p;
+
+	env_open(&v, "alert icmp any any -> any any (itype:8; icode:0; sid:1;)\n"
+		     "alert icmp any any -> any any (icmp_id:77; icmp_seq:3; sid:2;)\n"
+		     "alert ip any any -> any any (ttl:<5; sid:3;)\n"
+		     "alert ip any any -> any any (sameip; sid:4;)\n"
+		     "alert ip any any -> any any (ip_proto:47; sid:5;)\n"
+		     "alert tcp any any -> any any (seq:100; ack:200; window:!512; sid:6;)\n"
+		     "alert ip any any -> any any (id:4242; sid:7;)\n"
+		     "alert icmpv4 any any -> any any (itype:>0; sid:8;)\n");
+	p = mk(&t, 1, "10.0.0.1", 0, "10.0.0.2", 0, "ping", 4);
+	p->icmp_type = 8;
+	p->icmp_id = 77;
+	p->icmp_seq = 3;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "1,2,8");
+	p = mk(&t, 58, "2001:db8::1", 0, "2001:db8::2", 0, "", 0);
+	p->icmp_type = 128;
+	p->ttl = 2;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "3");
+	p = mk(&t, 17, "10.0.0.9", 1, "10.0.0.9", 2, "u", 1);
+	p->ip_id = 4242;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "4,7");
+	p = mk(&t, 47, "10.0.0.1", 0, "10.0.0.2", 0, "", 0);
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "5");
+	p = tcp_s(&t, "");
+	p->tcp_seq = 100;
+	p->tcp_ack = 200;
+	p->tcp_win = 1024;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "6");
+	p->tcp_win = 512;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "");
+	env_close(&v);
+}
+
+/* ---- header: addresses, ports, direction -------------------------------- */
+
+static void test_addresses_ports(void)
+{
+	struct env v;
+	struct tpkt t;
+
+	env_open(&v, "alert tcp !10.0.0.0/8 any -> 192.168.1.0/24 ![22,23] (sid:1;)\n"
+		     "alert tcp 10.0.0.1 any <> 10.0.0.2 80 (sid:2;)\n"
+		     "alert tcp 10.0.0.1 any -> 10.0.0.2 80 (sid:3;)\n"
+		     "alert udp any 1024: -> [2001:db8::/32] 53 (sid:4;)\n");
+	EXPECT(run(&v, mk(&t, 6, "172.16.0.1", 999, "192.168.1.7", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "1");
+	EXPECT(run(&v, mk(&t, 6, "172.16.0.1", 999, "192.168.1.7", 22, "", 0),
+				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 6, "10.1.0.1", 999, "192.168.1.7", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.1", 999, "10.0.0.2", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "2,3");
+	/* the reply: only the bidirectional rule */
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.2", 80, "10.0.0.1", 999, "", 0),
+				   NULL, FLOW_TOCLIENT), "2");
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.2", 81, "10.0.0.1", 999, "", 0),
+				   NULL, FLOW_TOCLIENT), "");
+	EXPECT(run(&v, mk(&t, 17, "2001:db8::5", 4000, "2001:db8::53", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "4");
+	EXPECT(run(&v, mk(&t, 17, "2001:db8::5", 100, "2001:db8::53", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 17, "2001:db9::5", 4000, "2001:db9::53", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "");
+	env_close(&v);
+}
+
+/* ---- actions ---------------------------------------------------------------- */
+
+static void test_pass(void)
+{
+	struct env v;
+	struct tpkt t;
+
+	/* the pass rule comes last in the file and still wins */
+	env_open(&v, R "(content:\"x\"; sid:1;)\n"
+		     "drop tcp any any -> any any (content:\"x\"; sid:2;)\n"
+		     "pass tcp 10.0.0.5 any -> any any (content:\"x\"; sid:3;)\n");
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.5", 1, "10.0.0.2", 80, "x", 1),
+				   NULL, FLOW_TOSERVER), "");
+	CU_ASSERT_EQUAL(detect_thread_stats(v.t)->passed, 1);
+	/* action order: drop before alert; a passive sensor allows it */
+	EXPECT(run(&v, mk(&t, 6, "10.0.0.6", 1, "10.0.0.2", 80, "x", 1),
+				   NULL, FLOW_TOSERVER), "2,1");
+	CU_ASSERT_EQUAL(v.last.action, ALERT_ACTION_ALLOWED);
+	env_close(&v);
+}
+
+static void test_noalert(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"x\"; noalert; sid:1;)\n"
+		     R "(content:\"x\"; sid:2;)\n");
+	EXPECT(run_s(&v, "x"), "2");
+	CU_ASSERT_EQUAL(detect_thread_stats(v.t)->alerts, 1);
+	env_close(&v);
+}
+
+static void test_no_fast_pattern(void)
+{
+	struct env v;
+	struct detect_engine_stats st;
+	struct tpkt t;
+	struct packet *p;
+
+	env_open(&v, R "(flags:S; sid:1;)\n"
+		     R "(pcre:\"/fo+bar/\"; sid:2;)\n"
+		     R "(content:!\"abc\"; dsize:>0; sid:3;)\n"
+		     R "(content:\"fooo\"; sid:4;)\n");
+	detect_engine_info(v.e, &st);
+	CU_ASSERT_EQUAL(st.rules_active, 4);
+	CU_ASSERT_EQUAL(st.rules_prefiltered, 1);
+	p = tcp_s(&t, "fooobar");
+	p->tcp_flags = TCP_SYN;
+	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "1,2,3,4");
+	EXPECT(run_s(&v, "abc"), "");
+	env_close(&v);
+}
+
+static void test_many_rules(void)
+{
+	struct env v;
+	const struct detect_thread_stats *ts;
+	size_t cap = 1000 * 120, len = 0;
+	char *rules = malloc(cap);
+	uint64_t cand0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rules);
+	for (int i = 0; i < 1000; i++)
+		len += (size_t)snprintf(rules + len, cap - len,
+					R "(msg:\"r%d\"; content:\"|7c|tok%04d|7c|\"; sid:%d;)\n",
+					i, i, 1000 + i);
+	env_open(&v, rules);
+	free(rules);
+	ts = detect_thread_stats(v.t);
+	cand0 = ts->candidates;
+	EXPECT(run_s(&v, "xx |tok0777| yy |tok0042| |tok9999| tok0001"),
+			       "1042,1777");
+	CU_ASSERT_EQUAL(ts->candidates - cand0, 2);
+	EXPECT(run_s(&v, "nothing here"), "");
+	CU_ASSERT_EQUAL(ts->candidates - cand0, 2);
+	env_close(&v);
+}
+
+/* ---- the alert record and the counters ---------------------------------- */
+
+static void test_alert_fields(void)
+{
+	struct env v;
+
+	env_open(&v, R "(msg:\"Test \\\"sig\\\"\"; content:\"x\"; priority:2; "
+		     "metadata:created_at 2024_01_01, tag a, tag b; gid:3; sid:7; rev:4;)\n");
+	EXPECT(run_s(&v, "x"), "7");
+	CU_ASSERT_EQUAL(v.last.gid, 3);
+	CU_ASSERT_EQUAL(v.last.rev, 4);
+	CU_ASSERT_EQUAL(v.last.severity, 2);
+	CU_ASSERT_STRING_EQUAL(v.last.signature, "Test \"sig\"");
+	CU_ASSERT_STRING_EQUAL(v.last.category, "");
+	CU_ASSERT_STRING_EQUAL(v.last.metadata,
+			       "\"created_at\":[\"2024_01_01\"],\"tag\":[\"a\",\"b\"]");
+	env_close(&v);
+}
+
+static void test_skip_counters(void)
+{
+	struct env v;
+	struct detect_engine_stats st;
+
+	env_open(&v, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n"
+		     R "(flowbits:isset,x; sid:2;)\n"
+		     R "(content:\"x\"; threshold:type limit, track by_src, count 1, seconds 60; sid:3;)\n"
+		     R "(content:\"x\"; byte_test:1,>,5,0; sid:4;)\n"
+		     R "(content:\"x\"; sid:5;)\n"
+		     R "(pcre:\"/(unclosed/\"; sid:6;)\n");
+	detect_engine_info(v.e, &st);
+	CU_ASSERT_EQUAL(st.rules_total, 6);
+	CU_ASSERT_EQUAL(st.rules_active, 1);
+	CU_ASSERT_EQUAL(st.rules_skipped_app_layer, 1);
+	CU_ASSERT_EQUAL(st.rules_skipped_unsupported, 4);
+	CU_ASSERT_EQUAL(st.skipped_flowbits, 1);
+	CU_ASSERT_EQUAL(st.skipped_threshold, 1);
+	CU_ASSERT_EQUAL(st.skipped_keyword, 1);
+	CU_ASSERT_EQUAL(st.skipped_pcre, 1);
+	EXPECT(run_s(&v, "x"), "5");
+	env_close(&v);
+}
+
+static void test_empty_ruleset(void)
+{
+	struct env v;
+
+	env_open(&v, "# nothing\n");
+	EXPECT(run_s(&v, "x"), "");
+	CU_ASSERT_EQUAL(detect_thread_stats(v.t)->packets, 1);
+	env_close(&v);
+}
+
+static const struct test_case content_cases[] = {
+	{ "content basics", test_content_basic },
+	{ "nocase", test_nocase },
+	{ "offset and depth", test_offset_depth },
+	{ "distance, within, backtracking", test_distance_within },
+	{ "negated content", test_negated },
+	{ "startswith and endswith", test_starts_ends },
+	{ "isdataat", test_isdataat },
+	{ "pcre", test_pcre },
+	{ NULL, NULL }
+};
+
+static const struct test_case header_cases[] = {
+	{ "dsize", test_dsize },
+	{ "flow", test_flow },
+	{ "flags", test_flags },
+	{ "ip and icmp options", test_ip_icmp_opts },
+	{ "addresses, ports, bidirectional", test_addresses_ports },
+	{ NULL, NULL }
+};
+
+static const struct test_case engine_cases[] = {
+	{ "pass suppresses", test_pass },
+	{ "noalert", test_noalert },
+	{ "rules without fast pattern", test_no_fast_pattern },
+	{ "1000 rules in one group", test_many_rules },
+	{ "alert fields", test_alert_fields },
+	{ "skip counters", test_skip_counters },
+	{ "empty ruleset", test_empty_ruleset },
+	{ NULL, NULL }
+};
+
+const struct test_suite test_suites[] = {
+	{ "detect content", NULL, NULL, content_cases },
+	{ "detect header", NULL, NULL, header_cases },
+	{ "detect engine", NULL, NULL, engine_cases },
+	{ NULL, NULL, NULL, NULL }
+};
