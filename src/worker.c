@@ -50,6 +50,27 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/*
+ * A slot in the events ring. Live, a full ring drops the record and counts
+ * it: the worker must keep up with the wire. Reading a file, or ending
+ * every flow at shutdown, the worker waits for the output thread instead:
+ * time is ours there, and back pressure reaches the reader through the
+ * batch rings, so nothing is lost.
+ */
+static struct event_record *reserve_event(struct worker *w)
+{
+	struct event_record *ev = spsc_ring_reserve(&w->events);
+
+	while (!ev && (w->finishing || !w->live)) {
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+		ev = spsc_ring_reserve(&w->events);
+	}
+	if (!ev)
+		w->ctr.event_drops++;
+	return ev;
+}
+
 /* Flow end: a flow record for the output thread, when configured. */
 static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason why)
 {
@@ -60,19 +81,9 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 
 	if (!w->flow_records)
 		return;
-	ev = spsc_ring_reserve(&w->events);
-	while (!ev && w->finishing) {
-		/* ending every flow at once at shutdown is not the packet
-		 * path: wait for the output thread (still draining) rather
-		 * than lose records */
-		struct timespec ts = { 0, 100000 };
-		nanosleep(&ts, NULL);
-		ev = spsc_ring_reserve(&w->events);
-	}
-	if (!ev) {
-		w->ctr.event_drops++;
+	ev = reserve_event(w);
+	if (!ev)
 		return;
-	}
 	/* clear the header fields; payload stays as is (payload_len = 0) */
 	memset(ev, 0, offsetof(struct event_record, payload));
 	ev->type = EVENT_FLOW;
@@ -222,13 +233,11 @@ void worker_finish(struct worker *w)
 int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 		 const struct event_alert *alert)
 {
-	struct event_record *ev = spsc_ring_reserve(&w->events);
+	struct event_record *ev = reserve_event(w);
 	uint16_t n;
 
-	if (!ev) {
-		w->ctr.event_drops++;
+	if (!ev)
 		return -ENOBUFS;
-	}
 	memset(ev, 0, offsetof(struct event_record, payload));
 	ev->type = EVENT_ALERT;
 	ev->ip_ver = p->ip_ver;

@@ -8,8 +8,9 @@
  * are single-producer single-consumer, and a worker's batches are owned by
  * that worker's pair of rings only, so no batch is ever shared. Records for
  * the output thread (flow ends now, alerts later) go into the worker's
- * `events` ring; a full ring is counted and the record dropped, the worker
- * never waits on output.
+ * `events` ring; live, a full ring is counted and the record dropped (the
+ * worker never waits on output); reading a file it waits, so back
+ * pressure reaches the reader and nothing is lost.
  *
  * Everything a worker writes per packet lives in its own cache-aligned
  * `struct worker`; other threads only read its counters.
@@ -100,8 +101,9 @@ void worker_housekeeping(struct worker *w, uint64_t now_us);
 void worker_finish(struct worker *w);
 
 /* Hand an alert on packet p (of flow f, may be NULL) to the output thread:
- * the record detection fills when a rule matches. A full ring drops it and
- * counts it (output.ring_drops); returns 0 or -ENOBUFS. */
+ * the record detection fills when a rule matches. Live, a full ring drops
+ * it and counts it (output.ring_drops) and -ENOBUFS is returned; reading a
+ * file the worker waits for room (nothing is lost). */
 struct event_alert;
 int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 		 const struct event_alert *alert);

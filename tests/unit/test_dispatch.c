@@ -947,8 +947,8 @@ static void test_worker_no_flow_records(void)
 	free(b);
 }
 
-/* On the packet path (timeouts) a full event ring drops records and
- * counts them; the worker never waits. */
+/* Live, on the packet path (timeouts), a full event ring drops records
+ * and counts them; the worker never waits. */
 static void test_worker_event_ring_full(void)
 {
 	static struct worker w;
@@ -958,6 +958,7 @@ static void test_worker_event_ring_full(void)
 
 	rc.event_ring_size = 2;
 	init_worker(&w, 0, &rc);
+	w.live = true;
 	worker_process_batch(&w, b);
 	/* a day later every flow has timed out, with room for two records */
 	worker_housekeeping(&w, T0 + 86400 * SEC);
