@@ -36,8 +36,8 @@ struct detect_engine_stats {
 	/* Skipped because they use something the engine cannot do yet; the
 	 * sum of the four reasons below. */
 	uint64_t rules_skipped_unsupported;
-	uint64_t skipped_flowbits;      /* flowbits, xbits, flowint */
-	uint64_t skipped_threshold;     /* threshold, detection_filter */
+	uint64_t skipped_flowbits;      /* xbits, flowint, flowbit id >= FLOW_BITS_MAX */
+	uint64_t skipped_threshold;     /* backoff, track by_flow, unique_on */
 	uint64_t skipped_pcre;          /* a pcre PCRE2 does not compile */
 	uint64_t skipped_keyword;       /* byte_*, base64, fragbits, ipopts, ... */
 };
@@ -49,6 +49,8 @@ struct detect_thread_stats {
 	uint64_t alerts;                /* alerts raised */
 	uint64_t passed;                /* packets a pass rule matched */
 	uint64_t scan_errors;           /* hs_scan failures (never expected) */
+	uint64_t thresholded;           /* matches threshold/detection_filter held back */
+	uint64_t thresh_evicted;        /* live threshold entries dropped, table full */
 };
 
 /* Build the engine; NULL with a reason in err when Hyperscan or memory
@@ -94,6 +96,12 @@ struct detect_rule {
 	void *const *re;                /* pcre2_code * per chain op, or NULL */
 	uint16_t nchain;
 	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
+	bool has_bit_checks;            /* flowbits isset / isnotset */
+	bool has_bit_actions;           /* flowbits set / unset / toggle */
+	/* bits an `isset` (not `a|b`) requires: a rule whose flow lacks one
+	 * cannot match, which detect_packet tests in a few word operations
+	 * before anything else (most flowbits rules carry no fast pattern) */
+	uint64_t need_bits[FLOW_BITS_WORDS];
 };
 
 /* Per-thread verification state (PCRE2 match data and contexts). */
@@ -116,5 +124,9 @@ void detect_vctx_fini(struct detect_vctx *v);
  * chain. Addresses, ports and protocol are the caller's. */
 bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 			const struct packet *p, const struct flow *f, enum flow_dir dir);
+
+/* Apply the rule's flowbits set / unset / toggle to f (NULL: nothing);
+ * called once the whole rule has matched. */
+void detect_rule_bits_apply(const struct detect_rule *dr, struct flow *f);
 
 #endif

@@ -63,6 +63,10 @@ enum flow_end_reason {
 	FLOW_END_REUSED,    /* TCP port reuse: a new SYN on a closed flow */
 };
 
+/* flowbit storage per flow: FLOW_BITS_MAX bits */
+#define FLOW_BITS_WORDS 4
+#define FLOW_BITS_MAX (64 * FLOW_BITS_WORDS)
+
 struct flow {
 	struct flow_key key;
 	struct flow *hnext;              /* hash chain */
@@ -78,6 +82,10 @@ struct flow {
 	uint8_t alerted;                 /* set by detection; for flow records */
 	uint8_t icmp_type, icmp_code;    /* of the first packet (Community ID) */
 	uint16_t flags;                  /* FLOW_F_* */
+	/* flowbits set by detection, indexed by the ruleset's interned bit
+	 * ids; a rule naming an id >= FLOW_BITS_MAX is not run. Zeroed with
+	 * the rest of the flow when it is created or reused. */
+	uint64_t bits[FLOW_BITS_WORDS];
 };
 
 struct flow_config {

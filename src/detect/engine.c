@@ -20,6 +20,17 @@
  * full verification. Everything the packet path touches was allocated by
  * detect_thread_new(); a passive sensor does not block, so drop and reject
  * rules alert with action "allowed", as Suricata does in IDS mode.
+ *
+ * A rule that matched first applies its flowbits set/unset/toggle (even a
+ * noalert or pass rule), so a later rule on the same packet sees the new
+ * bits, as in Suricata. Its alert then goes through threshold and
+ * detection_filter, whose state lives in a per-thread open-addressing
+ * table allocated with the thread: keyed by (gid, sid, which filter,
+ * tracked address(es)), probed over a short window; a missing key takes
+ * the first empty slot, else one whose window is over, else the oldest
+ * entry of the window (counted as an eviction). The table never grows and
+ * never empties a slot, so a lookup may stop at the first empty slot. Time
+ * is the packet's capture time; a window is [start, start + seconds).
  */
 #include <errno.h>
 #include <hs/hs.h>
@@ -31,10 +42,27 @@
 
 enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
 
+/*
+ * IPv4 index of rules without a fast pattern by one address set: ET
+ * Open's reputation rules (hundreds of single addresses each, ~1,000
+ * rules) cost a range search each per packet when checked in turn. The
+ * boundaries of all indexed ranges cut the IPv4 space into segments; each
+ * segment lists the rules whose set covers it. A packet then costs one
+ * binary search per side, and only rules whose set holds the address
+ * become candidates (header and options are still checked in full).
+ */
+struct ipidx {
+	uint32_t *lo;                   /* segment i is [lo[i], lo[i+1]) */
+	uint32_t *off;                  /* its rules: ids[off[i] .. off[i+1]) */
+	uint32_t *ids;
+	uint32_t nseg;
+};
+
 struct group {
 	hs_database_t *db;              /* NULL when no rule has a fast pattern */
 	uint32_t *nofp;                 /* always-check rules, ascending */
 	uint32_t nnofp;
+	struct ipidx by_src, by_dst;    /* indexed rules are not in nofp */
 };
 
 struct detect_engine {
@@ -43,11 +71,45 @@ struct detect_engine {
 	struct group groups[GROUP_MAX];
 	hs_scratch_t *scratch;          /* prototype, cloned per thread */
 	uint32_t max_ovec;
+	bool has_thresh;                /* some active rule has a threshold */
 	struct detect_engine_stats st;
+};
+
+/* threshold / detection_filter state; 64 bytes */
+struct thresh_ent {
+	union ip_addr a, b;             /* tracked address(es); zero when unused */
+	uint32_t gid, sid;
+	uint64_t start_us;              /* window start; 0: empty slot */
+	uint64_t end_us;                /* start + seconds */
+	uint32_t count;                 /* matches in the window */
+	uint8_t kind;                   /* 0 threshold, 1 detection_filter */
+	uint8_t ver;
+};
+
+#define THRESH_SLOTS (1u << 16)         /* per thread: 4 MiB */
+#define THRESH_PROBE 16
+
+/*
+ * Address-set answers for the current packet. Rules share compiled sets
+ * ($HOME_NET, $EXTERNAL_NET, ...), and a packet meets the same few sets
+ * hundreds of times across header-only rules; a small direct-mapped cache
+ * keyed by (set, which endpoint), invalidated per packet by a generation
+ * number, answers those repeats without a range search.
+ */
+#define ADDR_CACHE 128
+
+struct addr_cache_ent {
+	const struct addr_set *set;
+	const union ip_addr *addr;      /* &p->src or &p->dst */
+	uint32_t gen;
+	bool hit;
 };
 
 struct detect_thread {
 	const struct detect_engine *e;
+	struct addr_cache_ent acache[ADDR_CACHE];
+	uint32_t agen;
+	struct thresh_ent *thresh;      /* THRESH_SLOTS, or NULL: no rule uses one */
 	hs_scratch_t *scratch;
 	uint32_t *cand;                 /* prefilter hits of the current packet */
 	uint32_t ncand;
@@ -116,6 +178,165 @@ static bool fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *le
 	return true;
 }
 
+/* Which set a rule without a fast pattern can be indexed by: 1 source,
+ * 2 destination, 0 none (either side any, IPv6 in the set, or <>). */
+static int ipidx_side(const struct rule *r)
+{
+	const struct addr_set *s = r->src_addr, *d = r->dst_addr;
+
+	if (r->flags & RULE_BIDIRECTIONAL || r->ip_version == 6)
+		return 0;
+	if (s && !s->any && s->n4 && !s->n6)
+		return 1;
+	if (d && !d->any && d->n4 && !d->n6)
+		return 2;
+	return 0;
+}
+
+static int cmp_u32v(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The segment holding addr, or -1 (below the first boundary). */
+static int64_t ipidx_find(const struct ipidx *x, uint32_t addr)
+{
+	uint32_t lo = 0, hi = x->nseg;
+
+	if (!x->nseg || addr < x->lo[0])
+		return -1;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (x->lo[mid] <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#define IPIDX_MAX_ENTRIES (8u << 20)
+
+/* Build x over rules[ids[0..n)] by side; 0, or -1 when it would be too big
+ * (then the caller keeps those rules on the always-check list). */
+static int ipidx_build(struct ipidx *x, const struct detect_engine *e,
+		       const uint32_t *ids, uint32_t n, int side)
+{
+	uint64_t nb = 0, total = 0;
+	uint32_t *b = NULL, *cnt = NULL, nu = 0;
+
+	memset(x, 0, sizeof(*x));
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rule *r = e->rules[ids[i]].r;
+		nb += 2u * (side == 1 ? r->src_addr : r->dst_addr)->n4;
+	}
+	if (nb > IPIDX_MAX_ENTRIES || !(b = malloc(nb * sizeof(*b))))
+		return -1;
+	nb = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct addr_set *s = side == 1 ? e->rules[ids[i]].r->src_addr
+						     : e->rules[ids[i]].r->dst_addr;
+		for (uint32_t k = 0; k < s->n4; k++) {
+			b[nb++] = s->v4[k].lo;
+			if (s->v4[k].hi != UINT32_MAX)
+				b[nb++] = s->v4[k].hi + 1;
+		}
+	}
+	qsort(b, nb, sizeof(*b), cmp_u32v);
+	for (uint64_t i = 0; i < nb; i++)
+		if (!nu || b[nu - 1] != b[i])
+			b[nu++] = b[i];
+	x->lo = b;
+	x->nseg = nu;
+	/* count, then fill, the rules of each segment */
+	cnt = calloc((size_t)nu + 1, sizeof(*cnt));
+	if (!cnt)
+		goto fail;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			const struct addr_set *s = side == 1 ? e->rules[ids[i]].r->src_addr
+							     : e->rules[ids[i]].r->dst_addr;
+			for (uint32_t k = 0; k < s->n4; k++) {
+				uint32_t a = (uint32_t)ipidx_find(x, s->v4[k].lo);
+				for (; a < nu && x->lo[a] <= s->v4[k].hi; a++) {
+					if (pass == 0)
+						cnt[a]++;
+					else
+						x->ids[cnt[a]++] = ids[i];
+				}
+			}
+		}
+		if (pass == 0) {
+			x->off = malloc(((size_t)nu + 1) * sizeof(*x->off));
+			if (!x->off)
+				goto fail;
+			total = 0;
+			for (uint32_t a = 0; a < nu; a++) {
+				x->off[a] = (uint32_t)total;
+				total += cnt[a];
+				if (total > IPIDX_MAX_ENTRIES)
+					goto fail;
+			}
+			x->off[nu] = (uint32_t)total;
+			x->ids = malloc((total ? total : 1) * sizeof(*x->ids));
+			if (!x->ids)
+				goto fail;
+			for (uint32_t a = 0; a < nu; a++)
+				cnt[a] = x->off[a];
+		}
+	}
+	free(cnt);
+	return 0;
+fail:
+	free(cnt);
+	free(x->lo);
+	free(x->off);
+	free(x->ids);
+	memset(x, 0, sizeof(*x));
+	return -1;
+}
+
+static void ipidx_free(struct ipidx *x)
+{
+	free(x->lo);
+	free(x->off);
+	free(x->ids);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Move the indexable rules of grp->nofp into its two IPv4 indexes. */
+static void group_index_ips(struct detect_engine *e, struct group *grp)
+{
+	uint32_t *side_ids[2], nside[2] = { 0, 0 }, keep = 0;
+
+	side_ids[0] = malloc((grp->nnofp + 1) * sizeof(uint32_t));
+	side_ids[1] = malloc((grp->nnofp + 1) * sizeof(uint32_t));
+	if (!side_ids[0] || !side_ids[1])
+		goto out;
+	for (uint32_t i = 0; i < grp->nnofp; i++) {
+		int s = ipidx_side(e->rules[grp->nofp[i]].r);
+		if (s)
+			side_ids[s - 1][nside[s - 1]++] = grp->nofp[i];
+	}
+	if (ipidx_build(&grp->by_src, e, side_ids[0], nside[0], 1) < 0)
+		nside[0] = 0;
+	if (ipidx_build(&grp->by_dst, e, side_ids[1], nside[1], 2) < 0)
+		nside[1] = 0;
+	/* keep the rest, in order */
+	for (uint32_t i = 0; i < grp->nnofp; i++) {
+		int s = ipidx_side(e->rules[grp->nofp[i]].r);
+		if (!s || !nside[s - 1])
+			grp->nofp[keep++] = grp->nofp[i];
+	}
+	grp->nnofp = keep;
+out:
+	free(side_ids[0]);
+	free(side_ids[1]);
+}
+
 static int build_group(struct detect_engine *e, int g, char *err, size_t errlen)
 {
 	struct group *grp = &e->groups[g];
@@ -180,6 +401,7 @@ static int build_group(struct detect_engine *e, int g, char *err, size_t errlen)
 		    (nofp[i] || !fast_pattern(e->rules[i].r, &pat, &len, &nc)))
 			grp->nofp[grp->nnofp++] = i;
 	}
+	group_index_ips(e, grp);
 	if (grp->db && hs_alloc_scratch(grp->db, &e->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
 		goto out;
@@ -240,12 +462,16 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs, char *err, s
 	e->nrules = n;
 	e->st.rules_active = n;
 	for (uint32_t i = 0; i < n; i++) {
+		const struct rule *r = e->rules[i].r;
 		const uint8_t *pat;
 		uint32_t len;
 		bool nc;
 
-		if (fast_pattern(e->rules[i].r, &pat, &len, &nc))
+		if (fast_pattern(r, &pat, &len, &nc))
 			e->st.rules_prefiltered++;
+		if (r->threshold.type != RULE_THRESH_NONE ||
+		    r->detection_filter.type != RULE_THRESH_NONE)
+			e->has_thresh = true;
 	}
 	for (int g = 0; g < GROUP_MAX; g++)
 		if (build_group(e, g, err, errlen))
@@ -263,6 +489,8 @@ void detect_engine_free(struct detect_engine *e)
 	for (int g = 0; g < GROUP_MAX; g++) {
 		hs_free_database(e->groups[g].db);
 		free(e->groups[g].nofp);
+		ipidx_free(&e->groups[g].by_src);
+		ipidx_free(&e->groups[g].by_dst);
 	}
 	hs_free_scratch(e->scratch);
 	for (uint32_t i = 0; e->rules && i < e->nrules; i++)
@@ -288,6 +516,8 @@ struct detect_thread *detect_thread_new(const struct detect_engine *e)
 	t->cand = calloc(e->nrules + 1, sizeof(*t->cand));
 	if (!t->cand || detect_vctx_init(&t->v, e->max_ovec))
 		goto fail;
+	if (e->has_thresh && !(t->thresh = calloc(THRESH_SLOTS, sizeof(*t->thresh))))
+		goto fail;
 	if (e->scratch && hs_clone_scratch(e->scratch, &t->scratch) != HS_SUCCESS)
 		goto fail;
 	return t;
@@ -303,6 +533,7 @@ void detect_thread_free(struct detect_thread *t)
 	hs_free_scratch(t->scratch);
 	detect_vctx_fini(&t->v);
 	free(t->cand);
+	free(t->thresh);
 	free(t);
 }
 
@@ -338,9 +569,23 @@ static bool has_ports(const struct packet *p)
 	return !(p->flags & PKT_FRAGMENT) || (p->flags & PKT_FRAG_FIRST);
 }
 
-static bool set_has(const struct addr_set *s, int ver, const union ip_addr *a)
+static bool set_has(struct detect_thread *t, const struct addr_set *s, int ver,
+		    const union ip_addr *a)
 {
-	return !s || s->any || addr_set_match(s, ver, a);
+	struct addr_cache_ent *c;
+	uintptr_t h;
+
+	if (!s || s->any)
+		return true;
+	h = ((uintptr_t)s >> 4) ^ ((uintptr_t)a >> 3);
+	c = &t->acache[(h ^ (h >> 7)) & (ADDR_CACHE - 1)];
+	if (c->gen == t->agen && c->set == s && c->addr == a)
+		return c->hit;
+	c->set = s;
+	c->addr = a;
+	c->gen = t->agen;
+	c->hit = addr_set_match(s, ver, a);
+	return c->hit;
 }
 
 static bool ports_any(const struct port_set *s)
@@ -353,21 +598,28 @@ static bool port_has(const struct port_set *s, uint16_t port)
 	return !s || s->any || port_set_match(s, port);
 }
 
-static bool endpoints_match(const struct rule *r, const struct packet *p, bool swap, bool ports)
+static bool endpoints_match(struct detect_thread *t, const struct rule *r,
+			    const struct packet *p, bool swap, bool ports)
 {
 	const union ip_addr *src = swap ? &p->dst : &p->src;
 	const union ip_addr *dst = swap ? &p->src : &p->dst;
 	uint16_t sp = swap ? p->dport : p->sport, dp = swap ? p->sport : p->dport;
 
-	if (!set_has(r->src_addr, p->ip_ver, src) || !set_has(r->dst_addr, p->ip_ver, dst))
-		return false;
-	if (!ports)
+	/* ports first: a few compares, and they reject most header-only rules
+	 * (scan and service rules name one port); address sets are the
+	 * costly part (a profile of ET Open had addr_set_match at 37%) */
+	if (!ports) {
 		/* no ports on the packet: only a portless rule applies */
-		return ports_any(r->src_port) && ports_any(r->dst_port);
-	return port_has(r->src_port, sp) && port_has(r->dst_port, dp);
+		if (!ports_any(r->src_port) || !ports_any(r->dst_port))
+			return false;
+	} else if (!port_has(r->src_port, sp) || !port_has(r->dst_port, dp)) {
+		return false;
+	}
+	return set_has(t, r->src_addr, p->ip_ver, src) && set_has(t, r->dst_addr, p->ip_ver, dst);
 }
 
-static bool header_match(const struct rule *r, const struct packet *p)
+static bool header_match(struct detect_thread *t, const struct rule *r,
+			 const struct packet *p)
 {
 	bool ports = has_ports(p);
 
@@ -384,9 +636,9 @@ static bool header_match(const struct rule *r, const struct packet *p)
 	if (r->app_ports && ports && !port_has(r->app_ports, p->sport) &&
 	    !port_has(r->app_ports, p->dport))
 		return false;
-	if (endpoints_match(r, p, false, ports))
+	if (endpoints_match(t, r, p, false, ports))
 		return true;
-	return (r->flags & RULE_BIDIRECTIONAL) && endpoints_match(r, p, true, ports);
+	return (r->flags & RULE_BIDIRECTIONAL) && endpoints_match(t, r, p, true, ports);
 }
 
 static void copy_str(char *dst, size_t cap, const char *s)
@@ -419,6 +671,134 @@ static void fill_alert(struct event_alert *a, const struct rule *r)
 	}
 }
 
+/* ---- threshold / detection_filter ------------------------------------------ */
+
+static uint32_t thresh_hash(const struct thresh_ent *k)
+{
+	/* FNV-1a over the key fields; spread well enough for a probe window */
+	const uint8_t *parts[2] = { k->a.b, k->b.b };
+	uint32_t h = 2166136261u;
+
+	h = (h ^ k->gid) * 16777619u;
+	h = (h ^ k->sid) * 16777619u;
+	h = (h ^ k->kind) * 16777619u;
+	for (int j = 0; j < 2; j++)
+		for (int i = 0; i < 16; i++)
+			h = (h ^ parts[j][i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static bool thresh_key_eq(const struct thresh_ent *x, const struct thresh_ent *k)
+{
+	return x->sid == k->sid && x->gid == k->gid && x->kind == k->kind &&
+	       x->ver == k->ver && !memcmp(&x->a, &k->a, sizeof(x->a)) &&
+	       !memcmp(&x->b, &k->b, sizeof(x->b));
+}
+
+/* Whether this match of r may alert under one of its filters. */
+static bool thresh_pass(struct detect_thread *t, const struct rule *r,
+			const struct rule_threshold *th, uint8_t kind, const struct packet *p)
+{
+	struct thresh_ent k, *slot = NULL, *oldest = NULL;
+	uint64_t now = p->ts_us;
+	uint64_t win = (uint64_t)th->seconds * 1000000u;
+	uint32_t h, c;
+
+	memset(&k, 0, sizeof(k));
+	k.gid = r->gid;
+	k.sid = r->sid;
+	k.kind = kind;
+	switch (th->track) {
+	case RULE_TRACK_BY_SRC:
+		k.ver = p->ip_ver;
+		k.a = p->src;
+		break;
+	case RULE_TRACK_BY_DST:
+		k.ver = p->ip_ver;
+		k.a = p->dst;
+		break;
+	case RULE_TRACK_BY_BOTH:
+		/* the address pair, either way round (Suricata's ippair) */
+		k.ver = p->ip_ver;
+		if (memcmp(&p->src, &p->dst, sizeof(p->src)) <= 0) {
+			k.a = p->src;
+			k.b = p->dst;
+		} else {
+			k.a = p->dst;
+			k.b = p->src;
+		}
+		break;
+	default:        /* by_rule: one counter for the rule */
+		break;
+	}
+	h = thresh_hash(&k);
+	for (uint32_t i = 0; i < THRESH_PROBE; i++) {
+		struct thresh_ent *x = &t->thresh[(h + i) & (THRESH_SLOTS - 1)];
+
+		if (!x->start_us) {
+			slot = x;
+			break;
+		}
+		if (thresh_key_eq(x, &k)) {
+			slot = x;
+			break;
+		}
+		if (!oldest || x->end_us < oldest->end_us)
+			oldest = x;
+	}
+	if (!slot) {
+		/* the entry ending first: a dead one if any, else the oldest */
+		slot = oldest;
+		if (oldest->end_us > now)
+			t->st.thresh_evicted++;
+		slot->start_us = 0;
+	}
+	if (!slot->start_us || now >= slot->end_us) {
+		/* new key, or its window is over: a new window from now */
+		k.start_us = now ? now : 1;     /* 0 marks an empty slot */
+		k.end_us = k.start_us + win;
+		k.count = 1;
+		*slot = k;
+	} else if (slot->count < UINT32_MAX) {
+		slot->count++;
+	}
+	c = slot->count;
+	switch (th->type) {
+	case RULE_THRESH_LIMIT:
+		return c <= th->count;
+	case RULE_THRESH_THRESHOLD:
+		/* every count-th match of the window; the count restarts */
+		if (c < th->count)
+			return false;
+		slot->count = 0;
+		return true;
+	case RULE_THRESH_BOTH:
+		return c == th->count;
+	case RULE_THRESH_DETECTION_FILTER:
+		return c > th->count;
+	default:
+		return true;
+	}
+}
+
+/* Suricata takes one of threshold / detection_filter per rule; should a
+ * rule carry both, detection_filter gates first and threshold counts only
+ * what it let through. */
+static bool thresh_allow(struct detect_thread *t, const struct rule *r, const struct packet *p)
+{
+	bool ok = true;
+
+	if (!t->thresh)
+		return true;
+	if (r->detection_filter.type != RULE_THRESH_NONE)
+		ok = thresh_pass(t, r, &r->detection_filter, 1, p);
+	if (ok && r->threshold.type != RULE_THRESH_NONE)
+		ok = thresh_pass(t, r, &r->threshold, 0, p);
+	if (!ok)
+		t->st.thresholded++;
+	return ok;
+}
+
 static int packet_group(const struct packet *p)
 {
 	switch (p->proto) {
@@ -428,6 +808,17 @@ static int packet_group(const struct packet *p)
 	case 58: return GROUP_ICMP;
 	default: return GROUP_OTHER;
 	}
+}
+
+/* Cheap necessary condition for a rule's flowbits checks (see need_bits). */
+static inline bool bits_possible(const struct detect_rule *dr, const struct flow *f)
+{
+	if (!f)
+		return false;
+	for (unsigned i = 0; i < FLOW_BITS_WORDS; i++)
+		if ((f->bits[i] & dr->need_bits[i]) != dr->need_bits[i])
+			return false;
+	return true;
 }
 
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
@@ -441,16 +832,34 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
 	t->st.packets++;
+	/* a new packet: every cached address answer is stale (generation 0
+	 * is never current, so zeroed entries never hit) */
+	if (++t->agen == 0)
+		t->agen = 1;
 	g = &e->groups[packet_group(p)];
 	t->ncand = 0;
 	if (g->db && p->payload_off && p->payload_len) {
 		if (hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
 			    t->scratch, on_match, t) != HS_SUCCESS)
 			t->st.scan_errors++;
-		if (t->ncand > 1)
-			qsort(t->cand, t->ncand, sizeof(*t->cand), cmp_u32);
-		t->st.candidates += t->ncand;
 	}
+	if (p->ip_ver == 4 && (g->by_src.nseg || g->by_dst.nseg)) {
+		/* indexed rules are disjoint from the prefiltered ones and each
+		 * appears once per segment: cand (nrules long) cannot overflow */
+		for (int side = 0; side < 2; side++) {
+			const struct ipidx *x = side ? &g->by_dst : &g->by_src;
+			const uint8_t *a = side ? p->dst.b : p->src.b;
+			int64_t s = ipidx_find(x, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+						  (uint32_t)a[2] << 8 | a[3]);
+			if (s < 0)
+				continue;
+			for (uint32_t k = x->off[s]; k < x->off[s + 1]; k++)
+				t->cand[t->ncand++] = x->ids[k];
+		}
+	}
+	if (t->ncand > 1)
+		qsort(t->cand, t->ncand, sizeof(*t->cand), cmp_u32);
+	t->st.candidates += t->ncand;
 	/* merge two ascending lists: candidates and always-check rules */
 	while (ci < t->ncand || ni < g->nnofp) {
 		uint32_t id;
@@ -461,17 +870,23 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 		else
 			id = g->nofp[ni++];
 		dr = &e->rules[id];
-		if (!header_match(dr->r, p))
+		if (dr->has_bit_checks && !bits_possible(dr, f))
+			continue;
+		if (!header_match(t, dr->r, p))
 			continue;
 		t->st.checked++;
 		if (!detect_rule_verify(dr, &t->v, p, f, dir))
 			continue;
+		/* before anything else, so later rules on this packet see it */
+		detect_rule_bits_apply(dr, f);
 		if (dr->r->action == RULE_ACTION_PASS) {
 			/* pass rules sort first: nothing has alerted yet */
 			t->st.passed++;
 			return 0;
 		}
 		if (dr->r->flags & RULE_NOALERT)
+			continue;
+		if (!thresh_allow(t, dr->r, p))
 			continue;
 		fill_alert(&t->alert, dr->r);
 		alerts++;

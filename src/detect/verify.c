@@ -13,7 +13,10 @@
  * and when a relative op fails the walk backtracks into the previous op's
  * next occurrence. Backtracking is bounded by a per-rule step budget (as
  * Suricata's inspection recursion limit) so a hostile payload cannot make
- * a rule cost more than a fixed amount of work. Rules with options the
+ * a rule cost more than a fixed amount of work. flowbits isset/isnotset
+ * are tested with the header options (every option is an AND, so the
+ * order does not change the answer); set/unset/toggle are applied by
+ * detect_rule_bits_apply() only once the whole rule has matched. Rules with options the
  * engine cannot run yet are reported by reason and left out; nothing here
  * allocates at packet time (PCRE2's JIT runs on its default machine-stack
  * area; the interpreter fallback may use its heap frames, bounded by the
@@ -72,12 +75,36 @@ static uint32_t pcre_options(uint32_t f)
 	return o;
 }
 
+/* The threshold types and trackers engine.c implements: no backoff
+ * (it counts alerts, not time), no by_flow, no unique_on. */
+static bool thresh_supported(const struct rule_threshold *t)
+{
+	if (t->type == RULE_THRESH_NONE)
+		return true;
+	if (t->type == RULE_THRESH_BACKOFF || t->unique_on || !t->seconds)
+		return false;
+	return t->track == RULE_TRACK_BY_SRC || t->track == RULE_TRACK_BY_DST ||
+	       t->track == RULE_TRACK_BY_RULE || t->track == RULE_TRACK_BY_BOTH;
+}
+
+/* Flow storage holds FLOW_BITS_MAX bits; a rule naming a later id could
+ * never be evaluated faithfully, so it is not run at all. */
+static bool bits_supported(const struct rule_bits *b)
+{
+	if (b->track != RULE_TRACK_FLOW)
+		return false;
+	for (uint8_t i = 0; i < b->n; i++)
+		if (b->ids[i] >= FLOW_BITS_MAX)
+			return false;
+	return true;
+}
+
 /* Why a rule cannot run, before anything is compiled. */
 static enum detect_skip rule_support(const struct rule *r)
 {
 	if (r->flags & RULE_NEEDS_APP_LAYER)
 		return DETECT_SKIP_APP_LAYER;
-	if (r->threshold.type != RULE_THRESH_NONE || r->detection_filter.type != RULE_THRESH_NONE)
+	if (!thresh_supported(&r->threshold) || !thresh_supported(&r->detection_filter))
 		return DETECT_SKIP_THRESHOLD;
 	/* Packets are not reassembled yet, so only_stream and only_frag
 	 * could never match; the other flow bits are handled. */
@@ -117,9 +144,12 @@ static enum detect_skip rule_support(const struct rule *r)
 		case RULE_OPT_ICMP_SEQ:
 			break;
 		case RULE_OPT_FLOWBITS:
+			if (!bits_supported(&o->u.bits))
+				return DETECT_SKIP_FLOWBITS;
+			break;
 		case RULE_OPT_XBITS:
 		case RULE_OPT_FLOWINT:
-			/* struct flow has no storage for bits yet */
+			/* no host / ip-pair / integer storage yet */
 			return DETECT_SKIP_FLOWBITS;
 		case RULE_OPT_APP:
 			return DETECT_SKIP_APP_LAYER;
@@ -160,6 +190,17 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		case RULE_OPT_ISDATAAT:
 		case RULE_OPT_BSIZE:
 			break;
+		case RULE_OPT_FLOWBITS:
+			if (o->u.bits.cmd == RULE_BITS_ISSET || o->u.bits.cmd == RULE_BITS_ISNOTSET) {
+				dr->has_bit_checks = true;
+				if (o->u.bits.cmd == RULE_BITS_ISSET && !o->u.bits.any)
+					for (uint8_t k = 0; k < o->u.bits.n; k++)
+						if (o->u.bits.ids[k] < FLOW_BITS_MAX)
+							dr->need_bits[o->u.bits.ids[k] >> 6] |=
+								1ull << (o->u.bits.ids[k] & 63);
+			} else
+				dr->has_bit_actions = true;
+			continue;
 		default:
 			dr->has_hdr_opts = true;
 			continue;
@@ -362,6 +403,71 @@ static bool flow_match(uint32_t want, const struct flow *f, enum flow_dir dir)
 	return true;
 }
 
+/* ---- flowbits ------------------------------------------------------------ */
+
+static bool bit_get(const struct flow *f, uint16_t id)
+{
+	return (f->bits[id >> 6] >> (id & 63)) & 1;
+}
+
+/* isset / isnotset: a&b needs every name to hold, a|b any one. Without a
+ * flow there are no bits to test and the check fails either way, as in
+ * Suricata. */
+static bool bits_match(const struct rule *r, const struct flow *f)
+{
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_bits *b = &r->opts[i].u.bits;
+		bool want, ok;
+
+		if (r->opts[i].type != RULE_OPT_FLOWBITS ||
+		    (b->cmd != RULE_BITS_ISSET && b->cmd != RULE_BITS_ISNOTSET))
+			continue;
+		if (!f)
+			return false;
+		want = b->cmd == RULE_BITS_ISSET;
+		ok = !b->any;
+		for (uint8_t k = 0; k < b->n; k++) {
+			if (bit_get(f, b->ids[k]) != want) {
+				if (!b->any) {
+					ok = false;
+					break;
+				}
+			} else if (b->any) {
+				ok = true;
+				break;
+			}
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+void detect_rule_bits_apply(const struct detect_rule *dr, struct flow *f)
+{
+	const struct rule *r = dr->r;
+
+	if (!f || !dr->has_bit_actions)
+		return;
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_bits *b = &r->opts[i].u.bits;
+
+		if (r->opts[i].type != RULE_OPT_FLOWBITS)
+			continue;
+		for (uint8_t k = 0; k < b->n; k++) {
+			uint64_t m = 1ull << (b->ids[k] & 63);
+			uint64_t *w = &f->bits[b->ids[k] >> 6];
+
+			switch (b->cmd) {
+			case RULE_BITS_SET: *w |= m; break;
+			case RULE_BITS_UNSET: *w &= ~m; break;
+			case RULE_BITS_TOGGLE: *w ^= m; break;
+			default: break;
+			}
+		}
+	}
+}
+
 /* ---- the payload chain --------------------------------------------------- */
 
 static const uint8_t lower[256] = {
@@ -545,6 +651,10 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 	if (!flow_match(dr->r->flow, f, dir))
 		return false;
 	if (dr->has_hdr_opts && !hdr_match(dr->r, p))
+		return false;
+	/* every option is a plain AND, so testing the bits before the
+	 * payload gives the same answer as rule order, only cheaper */
+	if (dr->has_bit_checks && !bits_match(dr->r, f))
 		return false;
 	if (!dr->nchain)
 		return true;

@@ -5,7 +5,9 @@
  * and asserts the exact sids that alerted, in order: content and its
  * modifiers, relative matching with backtracking, pcre, header options,
  * flow state, addresses and ports, pass and noalert, rules without a fast
- * pattern, a 1000-rule group, the alert record, and the skip counters.
+ * pattern, a 1000-rule group, the alert record, the skip counters,
+ * flowbits (per flow, same-packet order, groups) and threshold /
+ * detection_filter over timed packet sequences.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -425,6 +427,43 @@ static void test_addresses_ports(void)
 	env_close(&v);
 }
 
+/* Header-only rules with IPv4 address lists (reputation style) go through
+ * the engine's IPv4 index instead of the always-check list: overlapping
+ * ranges, both sides, the top of the address space, and rule order. */
+static void test_ip_index(void)
+{
+	struct env v;
+	struct tpkt t;
+
+	env_open(&v, "alert ip [1.2.3.4,5.6.7.0/24,9.9.9.9] any -> [10.0.0.0/8,172.16.0.0/12,192.168.0.0/16] any (sid:10;)\n"
+		     "alert ip [10.0.0.0/8,172.16.0.0/12,192.168.0.0/16] any -> [5.6.7.8,8.8.8.8] any (sid:11;)\n"
+		     "alert ip 5.6.7.128/25 any -> any any (sid:12;)\n"
+		     "alert udp any any -> 10.0.0.0/8 53 (sid:13;)\n"
+		     "alert ip 255.255.255.255 any -> any any (sid:14;)\n");
+	EXPECT(run(&v, mk(&t, 6, "5.6.7.200", 999, "10.1.1.1", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "10,12");
+	EXPECT(run(&v, mk(&t, 6, "5.6.7.5", 999, "10.1.1.1", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "10");
+	EXPECT(run(&v, mk(&t, 6, "1.2.3.4", 999, "8.8.8.8", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 6, "1.2.3.5", 999, "10.1.1.1", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 17, "10.1.1.1", 999, "8.8.8.8", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "11");
+	EXPECT(run(&v, mk(&t, 17, "1.1.1.1", 999, "10.2.2.2", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "13");
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 999, "10.2.2.2", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 17, "255.255.255.255", 999, "10.2.2.2", 53, "q", 1),
+				   NULL, FLOW_TOSERVER), "13,14");
+	EXPECT(run(&v, mk(&t, 6, "9.9.9.9", 999, "192.168.0.1", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "10");
+	/* IPv6 packets never meet IPv4-only sets */
+	EXPECT(run(&v, mk(&t, 6, "2001:db8::1", 999, "2001:db8::2", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "");
+	env_close(&v);
+}
+
 /* ---- actions ---------------------------------------------------------------- */
 
 static void test_pass(void)
@@ -528,8 +567,8 @@ static void test_skip_counters(void)
 	struct detect_engine_stats st;
 
 	env_open(&v, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n"
-		     R "(flowbits:isset,x; sid:2;)\n"
-		     R "(content:\"x\"; threshold:type limit, track by_src, count 1, seconds 60; sid:3;)\n"
+		     R "(xbits:isset,x,track ip_src; sid:2;)\n"
+		     R "(content:\"x\"; threshold:type backoff, track by_src, count 1, multiplier 10; sid:3;)\n"
 		     R "(content:\"x\"; byte_test:1,>,5,0; sid:4;)\n"
 		     R "(content:\"x\"; sid:5;)\n"
 		     R "(pcre:\"/(unclosed/\"; sid:6;)\n");
@@ -556,6 +595,280 @@ static void test_empty_ruleset(void)
 	env_close(&v);
 }
 
+/* ---- flowbits ------------------------------------------------------------ */
+
+static struct flow *new_flow(struct flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->key.proto = 6;
+	f->tcp_state = TCP_STATE_ESTABLISHED;
+	return f;
+}
+
+static const char *run_f(struct env *v, struct flow *f, const char *payload)
+{
+	struct tpkt t;
+
+	return run(v, tcp_s(&t, payload), f, FLOW_TOSERVER);
+}
+
+static void test_flowbits_basic(void)
+{
+	struct env v;
+	struct flow f, g;
+
+	env_open(&v, R "(content:\"login\"; flowbits:set,auth; flowbits:noalert; sid:1;)\n"
+		     R "(content:\"cmd\"; flowbits:isset,auth; sid:2;)\n"
+		     R "(content:\"cmd\"; flowbits:isnotset,auth; sid:3;)\n"
+		     R "(content:\"logout\"; flowbits:unset,auth; sid:4;)\n");
+	new_flow(&f);
+	new_flow(&g);
+	/* noalert: the bit is set, nothing is reported */
+	EXPECT(run_f(&v, &f, "login"), "");
+	CU_ASSERT_EQUAL(f.alerted, 0);
+	EXPECT(run_f(&v, &f, "cmd"), "2");
+	/* another flow has its own bits */
+	EXPECT(run_f(&v, &g, "cmd"), "3");
+	EXPECT(run_f(&v, &f, "logout"), "4");
+	EXPECT(run_f(&v, &f, "cmd"), "3");
+	/* no flow: no bits to test (isnotset fails too), set does nothing */
+	EXPECT(run_f(&v, NULL, "login"), "");
+	EXPECT(run_f(&v, NULL, "cmd"), "");
+	env_close(&v);
+}
+
+static void test_flowbits_toggle(void)
+{
+	struct env v;
+	struct flow f;
+
+	env_open(&v, R "(content:\"t\"; flowbits:toggle,a; flowbits:noalert; sid:1;)\n"
+		     R "(content:\"q\"; flowbits:isset,a; sid:2;)\n");
+	new_flow(&f);
+	EXPECT(run_f(&v, &f, "q"), "");
+	EXPECT(run_f(&v, &f, "t"), "");
+	EXPECT(run_f(&v, &f, "q"), "2");
+	EXPECT(run_f(&v, &f, "t"), "");
+	EXPECT(run_f(&v, &f, "q"), "");
+	env_close(&v);
+}
+
+static void test_flowbits_groups(void)
+{
+	struct env v;
+	struct flow f, g;
+
+	env_open(&v, R "(content:\"A\"; flowbits:set,a; flowbits:noalert; sid:1;)\n"
+		     R "(content:\"B\"; flowbits:set,b; flowbits:noalert; sid:2;)\n"
+		     R "(content:\"C\"; flowbits:set,a&b; flowbits:noalert; sid:3;)\n"
+		     R "(content:\"x\"; flowbits:isset,a&b; sid:10;)\n"
+		     R "(content:\"x\"; flowbits:isset,a|b; sid:11;)\n"
+		     R "(content:\"x\"; flowbits:isnotset,a|b; sid:12;)\n"
+		     R "(content:\"x\"; flowbits:isnotset,a&b; sid:13;)\n"
+		     R "(content:\"x\"; flowbits:isset,a; flowbits:isnotset,b; sid:14;)\n");
+	new_flow(&f);
+	EXPECT(run_f(&v, &f, "x"), "12,13");
+	EXPECT(run_f(&v, &f, "A"), "");
+	EXPECT(run_f(&v, &f, "x"), "11,12,14");
+	EXPECT(run_f(&v, &f, "B"), "");
+	EXPECT(run_f(&v, &f, "x"), "10,11");
+	/* set with & sets every name */
+	new_flow(&g);
+	EXPECT(run_f(&v, &g, "C"), "");
+	EXPECT(run_f(&v, &g, "x"), "10,11");
+	env_close(&v);
+}
+
+static void test_flowbits_order(void)
+{
+	struct env v;
+	struct detect_engine_stats st;
+	struct flow f, g;
+
+	env_open(&v, R "(content:\"go\"; flowbits:isset,g; sid:5;)\n"
+		     R "(content:\"go\"; flowbits:set,g; sid:6;)\n"
+		     R "(content:\"go\"; flowbits:isset,nope; flowbits:set,h; sid:7;)\n"
+		     R "(content:\"go\"; flowbits:isset,h; sid:8;)\n"
+		     R "(content:\"ping\"; flowbits:set,p; sid:1;)\n"
+		     R "(flowbits:isset,p; sid:2;)\n"
+		     R "(flowbits:isset,p; content:\"zzz\"; sid:3;)\n");
+	detect_engine_info(v.e, &st);
+	CU_ASSERT_EQUAL(st.rules_active, 7);
+	/* sid 2 has only a flowbits check: checked on every packet */
+	CU_ASSERT_EQUAL(st.rules_prefiltered, 6);
+	new_flow(&f);
+	/* set by an earlier rule is seen by a later one on the same packet,
+	 * not by an earlier one; a rule that failed sets nothing */
+	EXPECT(run_f(&v, &f, "go"), "6");
+	EXPECT(run_f(&v, &f, "go"), "5,6");
+	EXPECT(run_f(&v, &f, "ping"), "1,2");
+	EXPECT(run_f(&v, &f, "hello"), "2");
+	EXPECT(run_f(&v, &f, "zzz"), "2,3");
+	new_flow(&g);
+	EXPECT(run_f(&v, &g, "hello zzz"), "");
+	env_close(&v);
+}
+
+static void test_flowbits_capacity(void)
+{
+	struct env v;
+	struct detect_engine_stats st;
+	size_t cap = (FLOW_BITS_MAX + 3) * 80, len = 0;
+	char *rules = malloc(cap);
+	struct flow f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rules);
+	/* ids 0..FLOW_BITS_MAX+1: the last two do not fit the flow's bit storage */
+	for (int i = 0; i < FLOW_BITS_MAX + 2; i++)
+		len += (size_t)snprintf(rules + len, cap - len,
+					R "(content:\"x\"; flowbits:set,b%d; sid:%d;)\n",
+					i, 100 + i);
+	len += (size_t)snprintf(rules + len, cap - len,
+				R "(content:\"y\"; flowbits:isset,b127; sid:1;)\n");
+	env_open(&v, rules);
+	free(rules);
+	detect_engine_info(v.e, &st);
+	CU_ASSERT_EQUAL(st.rules_active, FLOW_BITS_MAX + 1);
+	CU_ASSERT_EQUAL(st.skipped_flowbits, 2);
+	new_flow(&f);
+	EXPECT(run_f(&v, &f, "y"), "");
+	CU_ASSERT_EQUAL(run_f(&v, &f, "x")[0] != 0, 1);
+	CU_ASSERT_EQUAL(v.n, FLOW_BITS_MAX);
+	EXPECT(run_f(&v, &f, "y"), "1");
+	env_close(&v);
+}
+
+/* ---- threshold / detection_filter --------------------------------------- */
+
+#define T0 1700000000000000ull  /* a capture time, microseconds */
+
+struct tev {
+	const char *src, *dst;
+	uint32_t ms;            /* after T0 */
+};
+
+/* Run a "x" packet per event; the sids of each, joined by '|'. */
+static const char *seq(struct env *v, const struct tev *ev, size_t n)
+{
+	static char out[1024];
+	size_t len = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct tpkt t;
+		struct packet *p = mk(&t, 6, ev[i].src, 1234, ev[i].dst, 80, "x", 1);
+
+		p->ts_us = T0 + (uint64_t)ev[i].ms * 1000;
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", i ? "|" : "",
+					run(v, p, NULL, FLOW_TOSERVER));
+	}
+	return out;
+}
+
+#define A "10.0.0.1"
+#define B "10.0.0.2"
+#define C "10.0.0.3"
+#define NEV(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_threshold_limit(void)
+{
+	struct env v;
+	static const struct tev ev[] = {
+		{ A, B, 0 }, { A, B, 1000 }, { C, B, 1500 }, { A, B, 2000 },
+		{ A, B, 9999 }, { A, B, 10000 }, { A, B, 11000 }, { A, B, 12000 },
+		{ C, B, 12000 },
+	};
+
+	env_open(&v, R "(content:\"x\"; threshold:type limit, track by_src, count 2, seconds 10; sid:1;)\n");
+	/* the first two per source per 10 s; the window of A restarts at 10 s */
+	EXPECT(seq(&v, ev, NEV(ev)), "1|1|1|||1|1||1");
+	CU_ASSERT_EQUAL(detect_thread_stats(v.t)->thresholded, 3);
+	env_close(&v);
+}
+
+static void test_threshold_threshold(void)
+{
+	struct env v;
+	static const struct tev ev[] = {
+		{ A, B, 0 }, { C, B, 1000 }, { A, B, 2000 }, { A, B, 3000 },
+		{ C, B, 4000 }, { A, B, 5000 }, { A, C, 5000 },
+		{ A, B, 11000 }, { A, B, 12000 }, { A, B, 13000 },
+	};
+
+	env_open(&v, R "(content:\"x\"; threshold:type threshold, track by_dst, count 3, seconds 10; sid:2;)\n");
+	/* every third per destination inside the window; a new window at
+	 * 11 s starts counting again */
+	EXPECT(seq(&v, ev, NEV(ev)), "||2|||2||||2");
+	env_close(&v);
+}
+
+static void test_threshold_both(void)
+{
+	struct env v;
+	static const struct tev ev[] = {
+		{ A, B, 0 }, { C, B, 1000 }, { A, C, 2000 }, { B, A, 3000 },
+		{ A, B, 10000 }, { C, A, 11000 }, { A, B, 12000 },
+	};
+
+	env_open(&v, R "(content:\"x\"; threshold:type both, track by_rule, count 2, seconds 10; sid:3;)\n");
+	/* once per window, at the second match, whoever sends it */
+	EXPECT(seq(&v, ev, NEV(ev)), "|3||||3|");
+	env_close(&v);
+}
+
+static void test_threshold_by_both(void)
+{
+	struct env v;
+	static const struct tev ev[] = {
+		{ A, B, 0 }, { B, A, 1000 }, { A, C, 2000 }, { C, A, 3000 },
+		{ A, B, 60000 }, { B, A, 60001 },
+	};
+
+	env_open(&v, R "(content:\"x\"; threshold:type limit, track by_both, count 1, seconds 60; sid:4;)\n");
+	/* one per address pair, either direction, per minute */
+	EXPECT(seq(&v, ev, NEV(ev)), "4||4||4|");
+	env_close(&v);
+}
+
+static void test_detection_filter(void)
+{
+	struct env v;
+	static const struct tev ev[] = {
+		{ A, B, 0 }, { A, B, 1000 }, { A, B, 2000 }, { A, B, 3000 },
+		{ C, B, 3000 }, { A, B, 10000 }, { A, B, 11000 }, { A, B, 12000 },
+	};
+
+	env_open(&v, R "(content:\"x\"; detection_filter:track by_src, count 2, seconds 10; sid:5;)\n"
+		     R "(content:\"x\"; flowbits:noalert; sid:6;)\n");
+	/* every match after the first two of a source in the window */
+	EXPECT(seq(&v, ev, NEV(ev)), "||5|5||||5");
+	env_close(&v);
+}
+
+static void test_threshold_evict(void)
+{
+	struct env v;
+	const struct detect_thread_stats *ts;
+	struct tpkt t;
+	unsigned alerts = 0;
+
+	env_open(&v, R "(content:\"x\"; threshold:type limit, track by_src, count 1, seconds 60; sid:7;)\n");
+	ts = detect_thread_stats(v.t);
+	/* more live sources than the table holds: the oldest go, every new
+	 * source still gets its first alert */
+	for (uint32_t i = 0; i < 80000; i++) {
+		struct packet *p = mk(&t, 6, "10.0.0.1", 1, "10.0.0.2", 80, "x", 1);
+
+		p->src.w[0] = htonl(0x0a000000u + i);
+		p->ts_us = T0 + i;
+		alerts += detect_packet(v.t, p, NULL, FLOW_TOSERVER, NULL, NULL);
+	}
+	CU_ASSERT_EQUAL(alerts, 80000);
+	CU_ASSERT(ts->thresh_evicted >= 80000 - 65536);
+	CU_ASSERT_EQUAL(ts->thresholded, 0);
+	env_close(&v);
+}
+
 static const struct test_case content_cases[] = {
 	{ "content basics", test_content_basic },
 	{ "nocase", test_nocase },
@@ -574,6 +887,22 @@ static const struct test_case header_cases[] = {
 	{ "flags", test_flags },
 	{ "ip and icmp options", test_ip_icmp_opts },
 	{ "addresses, ports, bidirectional", test_addresses_ports },
+	{ "ipv4 index of address-list rules", test_ip_index },
+	{ NULL, NULL }
+};
+
+static const struct test_case state_cases[] = {
+	{ "flowbits set, isset, isnotset, unset, noalert", test_flowbits_basic },
+	{ "flowbits toggle", test_flowbits_toggle },
+	{ "flowbits & and | groups", test_flowbits_groups },
+	{ "flowbits same-packet order, no prefilter", test_flowbits_order },
+	{ "flowbits beyond flow capacity", test_flowbits_capacity },
+	{ "threshold limit by_src", test_threshold_limit },
+	{ "threshold threshold by_dst", test_threshold_threshold },
+	{ "threshold both by_rule", test_threshold_both },
+	{ "threshold by_both", test_threshold_by_both },
+	{ "detection_filter", test_detection_filter },
+	{ "threshold table eviction", test_threshold_evict },
 	{ NULL, NULL }
 };
 
@@ -592,5 +921,6 @@ const struct test_suite test_suites[] = {
 	{ "detect content", NULL, NULL, content_cases },
 	{ "detect header", NULL, NULL, header_cases },
 	{ "detect engine", NULL, NULL, engine_cases },
+	{ "detect state", NULL, NULL, state_cases },
 	{ NULL, NULL, NULL, NULL }
 };
