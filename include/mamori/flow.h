@@ -55,6 +55,7 @@ enum flow_proto_class { FLOW_PC_DEFAULT = 0, FLOW_PC_TCP, FLOW_PC_UDP, FLOW_PC_I
 
 /* struct flow.flags */
 #define FLOW_F_MIDSTREAM 0x0001  /* TCP flow first seen without a bare SYN */
+#define FLOW_F_ESTABLISHED 0x0002 /* TCP: the three-way handshake completed */
 
 enum flow_end_reason {
 	FLOW_END_TIMEOUT = 0,

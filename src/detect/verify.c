@@ -375,12 +375,13 @@ static bool hdr_match(const struct rule *r, const struct packet *p)
 }
 
 /* Suricata's flow:established: TCP from the handshake's completion on
- * (closing and reset flows included), other protocols once both
+ * (closing and reset flows included; a FIN or RST before the handshake
+ * completed never makes a flow established), other protocols once both
  * directions have been seen. */
 static bool flow_established(const struct flow *f)
 {
 	if (f->key.proto == 6)
-		return f->tcp_state >= TCP_STATE_ESTABLISHED;
+		return (f->flags & FLOW_F_ESTABLISHED) != 0;
 	return f->pkts[0] && f->pkts[1];
 }
 

@@ -606,6 +606,7 @@ static void tcp_update(struct flow_table *ft, struct flow *f, uint8_t fl,
 	} else if ((fl & (TCP_SYN | TCP_ACK)) == TCP_ACK) {
 		if (s == TCP_STATE_SYN_RECV && d == FLOW_TOSERVER) {
 			s = TCP_STATE_ESTABLISHED;
+			f->flags |= FLOW_F_ESTABLISHED;
 			ft->stats.tcp_established++;
 		}
 	}

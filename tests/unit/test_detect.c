@@ -314,11 +314,22 @@ static void test_flow(void)
 	memset(&f, 0, sizeof(f));
 	f.key.proto = 6;
 	f.tcp_state = TCP_STATE_ESTABLISHED;
+	f.flags = FLOW_F_ESTABLISHED;
 	p = tcp_s(&t, "x");
 	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "1,4");
 	CU_ASSERT_EQUAL(f.alerted, 1);
 	EXPECT(run(&v, p, &f, FLOW_TOCLIENT), "2,4");
+	/* closed or reset after the handshake: still established */
+	f.tcp_state = TCP_STATE_RESET;
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "1,4");
 	f.tcp_state = TCP_STATE_SYN_RECV;
+	f.flags = 0;
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "3,4");
+	/* a FIN or RST before the handshake completed: never established
+	 * (suricata-verify alert-no-3whs-established) */
+	f.tcp_state = TCP_STATE_CLOSING;
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "3,4");
+	f.tcp_state = TCP_STATE_RESET;
 	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "3,4");
 	EXPECT(run(&v, p, NULL, FLOW_TOSERVER), "4");
 
@@ -602,6 +613,7 @@ static struct flow *new_flow(struct flow *f)
 	memset(f, 0, sizeof(*f));
 	f->key.proto = 6;
 	f->tcp_state = TCP_STATE_ESTABLISHED;
+	f->flags = FLOW_F_ESTABLISHED;
 	return f;
 }
 

@@ -359,10 +359,12 @@ static void test_tcp_handshake(void)
 	feed(ft, tcp(s, 22, c, 40000, TCP_ACK, T0 + 3), NULL);
 	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_SYN_RECV);
 	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 0);
+	CU_ASSERT_FALSE(f->flags & FLOW_F_ESTABLISHED);
 
 	feed(ft, tcp(c, 40000, s, 22, TCP_ACK, T0 + 4), &d);
 	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
 	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_ESTABLISHED);
+	CU_ASSERT_TRUE(f->flags & FLOW_F_ESTABLISHED);
 	CU_ASSERT_EQUAL(f->list, FLOW_LIST(FLOW_PC_TCP, FLOW_TS_ESTABLISHED));
 	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 1);
 
