@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mamori/clock.h"
 #include "mamori/decode.h"
 #include "mamori/dispatch.h"
 #include "mamori/log.h"
@@ -43,13 +44,6 @@ unsigned dispatch_pick(struct dispatch_scratch *sc, const uint8_t *data, uint32_
 	if (decode_packet(&sc->cfg, p, &sc->stats) < 0 && p->ip_ver == 0)
 		return 0;
 	return packet_flow_hash(p) % n;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void idle_wait(void)
@@ -117,7 +111,7 @@ int dispatch_run(struct dispatch *d)
 	struct batch *cur[DISPATCH_MAX_WORKERS] = { 0 };
 	struct capture_pkt pk;
 	int linktype = d->ops->linktype(d->cap);
-	uint64_t now, last_pkt_ns = mono_ns(), last_stats_ns = 0, last_flush_ns = 0;
+	uint64_t now, last_pkt_ns = clock_mono_ns(), last_stats_ns = 0, last_flush_ns = 0;
 	/* the clock is read every `check_every` packets, not per packet */
 	const unsigned check_every = d->live ? 256 : 4096;
 	unsigned since_check = 0;
@@ -189,7 +183,7 @@ check:
 		}
 		/* every check_every packets, or after a wait */
 		since_check = 0;
-		now = mono_ns();
+		now = clock_mono_ns();
 		if (seen) {
 			last_pkt_ns = now;
 			seen = false;

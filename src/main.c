@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "mamori/capture.h"
+#include "mamori/clock.h"
 #include "mamori/config.h"
 #include "mamori/detect.h"
 #include "mamori/dispatch.h"
@@ -229,13 +230,6 @@ bad:
 	return config_error_exit(&err);
 }
 
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 struct run {
 	struct worker *workers;
 	unsigned nworkers;
@@ -248,7 +242,7 @@ static void collect_stats(void *arg, struct stats_snapshot *s)
 	struct run *r = arg;
 
 	memset(s, 0, sizeof(*s));
-	s->ts_us = wall_us();
+	s->ts_us = clock_wall_us();
 	s->uptime_s = (s->ts_us - r->start_us) / 1000000u;
 	s->workers = r->nworkers;
 	STATS_COPY(&s->capture, &r->disp.cap_stats);
@@ -449,7 +443,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
 	bool live = cli->pcap_file == NULL;
 
 	memset(&r, 0, sizeof(r));
-	r.start_us = wall_us();
+	r.start_us = clock_wall_us();
 	rc->flow.run_seed = run_seed();
 	r.nworkers = rc->workers ? rc->workers : default_workers();
 
@@ -578,7 +572,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
 	if (!cli->quiet) {
 		collect_stats(&r, &final);
 		print_summary(&r, &final, output_get_stats(out),
-			      oc.eve_path, (wall_us() - r.start_us) / 1e6);
+			      oc.eve_path, (clock_wall_us() - r.start_us) / 1e6);
 	}
 done:
 	signal_dispatch = NULL;

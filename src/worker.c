@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mamori/clock.h"
 #include "mamori/detect.h"
 #include "mamori/eve.h"
 #include "mamori/log.h"
@@ -34,20 +35,6 @@ static inline void cpu_relax(void)
 #else
 	__asm__ volatile("" ::: "memory");
 #endif
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /*
@@ -69,6 +56,23 @@ static struct event_record *reserve_event(struct worker *w)
 	if (!ev)
 		w->ctr.event_drops++;
 	return ev;
+}
+
+/* What a record carries of its flow, alert and flow records alike. */
+static void event_set_flow(const struct worker *w, struct event_record *ev,
+			   const struct flow *f)
+{
+	ev->flow_id = f->flow_id;
+	if (w->community_id)
+		flow_community_id(f, w->community_id_seed, ev->community_id,
+				  sizeof(ev->community_id));
+	ev->flow.pkts_toserver = f->pkts[FLOW_TOSERVER];
+	ev->flow.pkts_toclient = f->pkts[FLOW_TOCLIENT];
+	ev->flow.bytes_toserver = f->bytes[FLOW_TOSERVER];
+	ev->flow.bytes_toclient = f->bytes[FLOW_TOCLIENT];
+	ev->flow.start_us = f->start_us;
+	ev->flow.end_us = f->last_us;
+	ev->flow.tcp_state = f->tcp_state;
 }
 
 /* Flow end: a flow record for the output thread, when configured. */
@@ -102,17 +106,7 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 	}
 	ev->worker = (uint16_t)w->id;
 	ev->ts_us = f->last_us;
-	ev->flow_id = f->flow_id;
-	if (w->community_id)
-		flow_community_id(f, w->community_id_seed, ev->community_id,
-				  sizeof(ev->community_id));
-	ev->flow.pkts_toserver = f->pkts[FLOW_TOSERVER];
-	ev->flow.pkts_toclient = f->pkts[FLOW_TOCLIENT];
-	ev->flow.bytes_toserver = f->bytes[FLOW_TOSERVER];
-	ev->flow.bytes_toclient = f->bytes[FLOW_TOCLIENT];
-	ev->flow.start_us = f->start_us;
-	ev->flow.end_us = f->last_us;
-	ev->flow.tcp_state = f->tcp_state;
+	event_set_flow(w, ev, f);
 	ev->flow.end_reason = (uint8_t)why;
 	ev->flow.alerted = f->alerted;
 	ev->flow.tcp_flags_ts = f->tcp_flags[FLOW_TOSERVER];
@@ -254,19 +248,8 @@ int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 	ev->worker = (uint16_t)w->id;
 	ev->ts_us = p->ts_us;
 	ev->alert = *alert;
-	if (f) {
-		ev->flow_id = f->flow_id;
-		if (w->community_id)
-			flow_community_id(f, w->community_id_seed, ev->community_id,
-					  sizeof(ev->community_id));
-		ev->flow.pkts_toserver = f->pkts[FLOW_TOSERVER];
-		ev->flow.pkts_toclient = f->pkts[FLOW_TOCLIENT];
-		ev->flow.bytes_toserver = f->bytes[FLOW_TOSERVER];
-		ev->flow.bytes_toclient = f->bytes[FLOW_TOCLIENT];
-		ev->flow.start_us = f->start_us;
-		ev->flow.end_us = f->last_us;
-		ev->flow.tcp_state = f->tcp_state;
-	}
+	if (f)
+		event_set_flow(w, ev, f);
 	n = p->payload_len < EVENT_PAYLOAD_MAX ? p->payload_len : EVENT_PAYLOAD_MAX;
 	if (p->payload_off && (uint32_t)p->payload_off + n <= p->caplen)
 		memcpy(ev->payload, p->data + p->payload_off, n);
@@ -295,7 +278,7 @@ static void *worker_main(void *arg)
 			    spsc_ring_count(&w->in) == 0)
 				break;
 			if (w->live)
-				worker_housekeeping(w, wall_us());
+				worker_housekeeping(w, clock_wall_us());
 			if (++idle < 64) {
 				cpu_relax();
 			} else {
@@ -314,12 +297,12 @@ static void *worker_main(void *arg)
 		}
 		idle = 0;
 		nap_ns = 0;
-		t0 = mono_ns();
+		t0 = clock_mono_ns();
 		worker_process_batch(w, b);
 		/* the free ring holds every batch of this worker: never full */
 		spsc_ring_push_ptr(&w->free, b);
-		worker_housekeeping(w, w->live ? wall_us() : w->now_us);
-		w->ctr.busy_ns += mono_ns() - t0;
+		worker_housekeeping(w, w->live ? clock_wall_us() : w->now_us);
+		w->ctr.busy_ns += clock_mono_ns() - t0;
 	}
 	worker_finish(w);
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)

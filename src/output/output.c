@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mamori/clock.h"
 #include "mamori/output.h"
 
 #define EVE_STDIO_BUF (1u << 20)
@@ -64,12 +65,10 @@ struct output {
 	int stop;                        /* atomic: set by output_stop */
 };
 
-static uint64_t clock_us(clockid_t id)
+/* monotonic microseconds, for flush and stats deadlines */
+static inline uint64_t mono_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return clock_mono_ns() / 1000u;
 }
 
 /* Single writer: a plain read and a relaxed store keep readers tear-free. */
@@ -93,7 +92,7 @@ static void eve_flush(struct output *o)
 		fflush(stdout);
 		o->console_dirty = false;
 	}
-	o->last_flush_us = clock_us(CLOCK_MONOTONIC);
+	o->last_flush_us = mono_us();
 }
 
 /* Write the line in o->line (len bytes, room for one more) plus a newline. */
@@ -190,7 +189,7 @@ void output_write_stats(struct output *o)
 	if (o->collect)
 		o->collect(o->collect_arg, &snap);
 	if (!snap.ts_us)
-		snap.ts_us = clock_us(CLOCK_REALTIME);
+		snap.ts_us = clock_wall_us();
 	if (!snap.uptime_s && snap.ts_us > o->created_us)
 		snap.uptime_s = (snap.ts_us - o->created_us) / 1000000u;
 	/* ring drops are counted by the producers and reported by collect;
@@ -221,7 +220,7 @@ static void *output_main(void *arg)
 
 	while (!__atomic_load_n(&o->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = drain(o, DRAIN_BUDGET);
-		uint64_t now = clock_us(CLOCK_MONOTONIC);
+		uint64_t now = mono_us();
 
 		if (o->next_stats_us && now >= o->next_stats_us) {
 			output_write_stats(o);
@@ -270,8 +269,8 @@ struct output *output_create(const struct output_config *cfg,
 	o->collect = collect;
 	o->collect_arg = collect_arg;
 	o->nrings = nrings;
-	o->created_us = clock_us(CLOCK_REALTIME);
-	o->last_flush_us = clock_us(CLOCK_MONOTONIC);
+	o->created_us = clock_wall_us();
+	o->last_flush_us = mono_us();
 	o->rings = calloc(nrings ? nrings : 1, sizeof(*o->rings));
 	o->line = malloc(LINE_MAX_BYTES);
 	if (!o->rings || !o->line)
@@ -316,7 +315,7 @@ int output_start(struct output *o)
 	if (o->started || o->stopped)
 		return -EINVAL;
 	if (o->cfg.stats_interval_s && o->cfg.eve_stats && o->eve)
-		o->next_stats_us = clock_us(CLOCK_MONOTONIC) +
+		o->next_stats_us = mono_us() +
 				   (uint64_t)o->cfg.stats_interval_s * 1000000u;
 	rc = pthread_create(&o->thread, NULL, output_main, o);
 	if (rc)
