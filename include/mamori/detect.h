@@ -77,6 +77,13 @@ typedef void (*detect_alert_fn)(void *arg, const struct packet *p, const struct 
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
 		       enum flow_dir dir, detect_alert_fn cb, void *arg);
 
+/*
+ * The raw Hyperscan ceiling, for benchmarks: scan p's payload with the
+ * database detect_packet() would use, with a callback that only counts,
+ * and nothing else (no candidates, no verification). Returns the matches.
+ */
+uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p);
+
 /* ---- between engine.c and verify.c; not for other callers --------------- */
 
 enum detect_skip {
@@ -128,5 +135,17 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 /* Apply the rule's flowbits set / unset / toggle to f (NULL: nothing);
  * called once the whole rule has matched. */
 void detect_rule_bits_apply(const struct detect_rule *dr, struct flow *f);
+
+/* threshold / detection_filter (threshold.c): per-thread state. */
+struct detect_thresh;
+
+/* Whether the engine implements this filter (NONE: yes). */
+bool detect_thresh_supported(const struct rule_threshold *t);
+struct detect_thresh *detect_thresh_new(void);      /* NULL: out of memory */
+void detect_thresh_free(struct detect_thresh *x);
+/* Whether this match of r (on p, in flow f or NULL) may alert; counts
+ * st->thresholded and st->thresh_evicted. NULL x: always. */
+bool detect_thresh_allow(struct detect_thresh *x, struct detect_thread_stats *st,
+			 const struct rule *r, const struct packet *p, const struct flow *f);
 
 #endif

@@ -24,13 +24,7 @@
  * A rule that matched first applies its flowbits set/unset/toggle (even a
  * noalert or pass rule), so a later rule on the same packet sees the new
  * bits, as in Suricata. Its alert then goes through threshold and
- * detection_filter, whose state lives in a per-thread open-addressing
- * table allocated with the thread: keyed by (gid, sid, which filter,
- * tracked address(es)), probed over a short window; a missing key takes
- * the first empty slot, else one whose window is over, else the oldest
- * entry of the window (counted as an eviction). The table never grows and
- * never empties a slot, so a lookup may stop at the first empty slot. Time
- * is the packet's capture time; a window is [start, start + seconds).
+ * detection_filter (threshold.c, per-thread state).
  */
 #include <errno.h>
 #include <hs/hs.h>
@@ -75,19 +69,6 @@ struct detect_engine {
 	struct detect_engine_stats st;
 };
 
-/* threshold / detection_filter state; 64 bytes */
-struct thresh_ent {
-	union ip_addr a, b;             /* tracked address(es); zero when unused */
-	uint32_t gid, sid;
-	uint64_t start_us;              /* window start; 0: empty slot */
-	uint64_t end_us;                /* start + seconds */
-	uint32_t count;                 /* matches in the window */
-	uint8_t kind;                   /* 0 threshold, 1 detection_filter */
-	uint8_t ver;
-};
-
-#define THRESH_SLOTS (1u << 16)         /* per thread: 4 MiB */
-#define THRESH_PROBE 16
 
 /*
  * Address-set answers for the current packet. Rules share compiled sets
@@ -109,7 +90,7 @@ struct detect_thread {
 	const struct detect_engine *e;
 	struct addr_cache_ent acache[ADDR_CACHE];
 	uint32_t agen;
-	struct thresh_ent *thresh;      /* THRESH_SLOTS, or NULL: no rule uses one */
+	struct detect_thresh *thresh;   /* NULL: no rule uses one */
 	hs_scratch_t *scratch;
 	uint32_t *cand;                 /* prefilter hits of the current packet */
 	uint32_t ncand;
@@ -516,7 +497,7 @@ struct detect_thread *detect_thread_new(const struct detect_engine *e)
 	t->cand = calloc(e->nrules + 1, sizeof(*t->cand));
 	if (!t->cand || detect_vctx_init(&t->v, e->max_ovec))
 		goto fail;
-	if (e->has_thresh && !(t->thresh = calloc(THRESH_SLOTS, sizeof(*t->thresh))))
+	if (e->has_thresh && !(t->thresh = detect_thresh_new()))
 		goto fail;
 	if (e->scratch && hs_clone_scratch(e->scratch, &t->scratch) != HS_SUCCESS)
 		goto fail;
@@ -533,7 +514,7 @@ void detect_thread_free(struct detect_thread *t)
 	hs_free_scratch(t->scratch);
 	detect_vctx_fini(&t->v);
 	free(t->cand);
-	free(t->thresh);
+	detect_thresh_free(t->thresh);
 	free(t);
 }
 
@@ -671,134 +652,6 @@ static void fill_alert(struct event_alert *a, const struct rule *r)
 	}
 }
 
-/* ---- threshold / detection_filter ------------------------------------------ */
-
-static uint32_t thresh_hash(const struct thresh_ent *k)
-{
-	/* FNV-1a over the key fields; spread well enough for a probe window */
-	const uint8_t *parts[2] = { k->a.b, k->b.b };
-	uint32_t h = 2166136261u;
-
-	h = (h ^ k->gid) * 16777619u;
-	h = (h ^ k->sid) * 16777619u;
-	h = (h ^ k->kind) * 16777619u;
-	for (int j = 0; j < 2; j++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ parts[j][i]) * 16777619u;
-	return h ^ (h >> 15);
-}
-
-static bool thresh_key_eq(const struct thresh_ent *x, const struct thresh_ent *k)
-{
-	return x->sid == k->sid && x->gid == k->gid && x->kind == k->kind &&
-	       x->ver == k->ver && !memcmp(&x->a, &k->a, sizeof(x->a)) &&
-	       !memcmp(&x->b, &k->b, sizeof(x->b));
-}
-
-/* Whether this match of r may alert under one of its filters. */
-static bool thresh_pass(struct detect_thread *t, const struct rule *r,
-			const struct rule_threshold *th, uint8_t kind, const struct packet *p)
-{
-	struct thresh_ent k, *slot = NULL, *oldest = NULL;
-	uint64_t now = p->ts_us;
-	uint64_t win = (uint64_t)th->seconds * 1000000u;
-	uint32_t h, c;
-
-	memset(&k, 0, sizeof(k));
-	k.gid = r->gid;
-	k.sid = r->sid;
-	k.kind = kind;
-	switch (th->track) {
-	case RULE_TRACK_BY_SRC:
-		k.ver = p->ip_ver;
-		k.a = p->src;
-		break;
-	case RULE_TRACK_BY_DST:
-		k.ver = p->ip_ver;
-		k.a = p->dst;
-		break;
-	case RULE_TRACK_BY_BOTH:
-		/* the address pair, either way round (Suricata's ippair) */
-		k.ver = p->ip_ver;
-		if (memcmp(&p->src, &p->dst, sizeof(p->src)) <= 0) {
-			k.a = p->src;
-			k.b = p->dst;
-		} else {
-			k.a = p->dst;
-			k.b = p->src;
-		}
-		break;
-	default:        /* by_rule: one counter for the rule */
-		break;
-	}
-	h = thresh_hash(&k);
-	for (uint32_t i = 0; i < THRESH_PROBE; i++) {
-		struct thresh_ent *x = &t->thresh[(h + i) & (THRESH_SLOTS - 1)];
-
-		if (!x->start_us) {
-			slot = x;
-			break;
-		}
-		if (thresh_key_eq(x, &k)) {
-			slot = x;
-			break;
-		}
-		if (!oldest || x->end_us < oldest->end_us)
-			oldest = x;
-	}
-	if (!slot) {
-		/* the entry ending first: a dead one if any, else the oldest */
-		slot = oldest;
-		if (oldest->end_us > now)
-			t->st.thresh_evicted++;
-		slot->start_us = 0;
-	}
-	if (!slot->start_us || now >= slot->end_us) {
-		/* new key, or its window is over: a new window from now */
-		k.start_us = now ? now : 1;     /* 0 marks an empty slot */
-		k.end_us = k.start_us + win;
-		k.count = 1;
-		*slot = k;
-	} else if (slot->count < UINT32_MAX) {
-		slot->count++;
-	}
-	c = slot->count;
-	switch (th->type) {
-	case RULE_THRESH_LIMIT:
-		return c <= th->count;
-	case RULE_THRESH_THRESHOLD:
-		/* every count-th match of the window; the count restarts */
-		if (c < th->count)
-			return false;
-		slot->count = 0;
-		return true;
-	case RULE_THRESH_BOTH:
-		return c == th->count;
-	case RULE_THRESH_DETECTION_FILTER:
-		return c > th->count;
-	default:
-		return true;
-	}
-}
-
-/* Suricata takes one of threshold / detection_filter per rule; should a
- * rule carry both, detection_filter gates first and threshold counts only
- * what it let through. */
-static bool thresh_allow(struct detect_thread *t, const struct rule *r, const struct packet *p)
-{
-	bool ok = true;
-
-	if (!t->thresh)
-		return true;
-	if (r->detection_filter.type != RULE_THRESH_NONE)
-		ok = thresh_pass(t, r, &r->detection_filter, 1, p);
-	if (ok && r->threshold.type != RULE_THRESH_NONE)
-		ok = thresh_pass(t, r, &r->threshold, 0, p);
-	if (!ok)
-		t->st.thresholded++;
-	return ok;
-}
-
 static int packet_group(const struct packet *p)
 {
 	switch (p->proto) {
@@ -819,6 +672,32 @@ static inline bool bits_possible(const struct detect_rule *dr, const struct flow
 		if ((f->bits[i] & dr->need_bits[i]) != dr->need_bits[i])
 			return false;
 	return true;
+}
+
+static int on_match_count(unsigned int id, unsigned long long from, unsigned long long to,
+			  unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p)
+{
+	const struct group *g;
+	uint64_t n = 0;
+
+	if (p->ip_ver != 4 && p->ip_ver != 6)
+		return 0;
+	g = &t->e->groups[packet_group(p)];
+	if (g->db && p->payload_off && p->payload_len &&
+	    hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
+		    t->scratch, on_match_count, &n) != HS_SUCCESS)
+		t->st.scan_errors++;
+	return n;
 }
 
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
@@ -886,7 +765,7 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 		}
 		if (dr->r->flags & RULE_NOALERT)
 			continue;
-		if (!thresh_allow(t, dr->r, p))
+		if (!detect_thresh_allow(t->thresh, &t->st, dr->r, p, f))
 			continue;
 		fill_alert(&t->alert, dr->r);
 		alerts++;

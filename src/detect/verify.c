@@ -75,18 +75,6 @@ static uint32_t pcre_options(uint32_t f)
 	return o;
 }
 
-/* The threshold types and trackers engine.c implements: no backoff
- * (it counts alerts, not time), no by_flow, no unique_on. */
-static bool thresh_supported(const struct rule_threshold *t)
-{
-	if (t->type == RULE_THRESH_NONE)
-		return true;
-	if (t->type == RULE_THRESH_BACKOFF || t->unique_on || !t->seconds)
-		return false;
-	return t->track == RULE_TRACK_BY_SRC || t->track == RULE_TRACK_BY_DST ||
-	       t->track == RULE_TRACK_BY_RULE || t->track == RULE_TRACK_BY_BOTH;
-}
-
 /* Flow storage holds FLOW_BITS_MAX bits; a rule naming a later id could
  * never be evaluated faithfully, so it is not run at all. */
 static bool bits_supported(const struct rule_bits *b)
@@ -104,7 +92,8 @@ static enum detect_skip rule_support(const struct rule *r)
 {
 	if (r->flags & RULE_NEEDS_APP_LAYER)
 		return DETECT_SKIP_APP_LAYER;
-	if (!thresh_supported(&r->threshold) || !thresh_supported(&r->detection_filter))
+	if (!detect_thresh_supported(&r->threshold) ||
+	    !detect_thresh_supported(&r->detection_filter))
 		return DETECT_SKIP_THRESHOLD;
 	/* Packets are not reassembled yet, so only_stream and only_frag
 	 * could never match; the other flow bits are handled. */
