@@ -39,7 +39,7 @@ struct detect_engine_stats {
 	uint64_t skipped_flowbits;      /* xbits, flowint, flowbit id >= FLOW_BITS_MAX */
 	uint64_t skipped_threshold;     /* backoff, track by_flow, unique_on */
 	uint64_t skipped_pcre;          /* a pcre PCRE2 does not compile */
-	uint64_t skipped_keyword;       /* byte_*, base64, fragbits, ipopts, ... */
+	uint64_t skipped_keyword;       /* base64, fragbits, ipopts, stream_size, ... */
 };
 
 struct detect_thread_stats {

@@ -306,6 +306,9 @@ const char *rule_buffer_name(enum rule_buffer b);
 /* True for the buffers only an application-layer parser can fill. */
 bool rule_buffer_is_app(enum rule_buffer b);
 
+/* byte_extract variables one rule may define */
+#define RULE_MAX_VARS 16
+
 /* A number, or the value of a byte_extract variable at match time. */
 struct rule_val {
 	int64_t value;

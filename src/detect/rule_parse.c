@@ -48,7 +48,7 @@
 
 #include "mamori/rule.h"
 
-#define MAX_VARS 16             /* byte_extract variables per rule */
+#define MAX_VARS RULE_MAX_VARS
 #define MAX_BITS_NAMES 16       /* names in one flowbits a&b&c */
 
 /* ---- arena ------------------------------------------------------------------ */

@@ -49,9 +49,19 @@ static bool op_relative(const struct rule_opt *o)
 		return o->u.pcre.flags & RULE_PCRE_RELATIVE;
 	case RULE_OPT_ISDATAAT:
 		return o->u.isdataat.relative;
+	case RULE_OPT_BYTE_TEST:
+	case RULE_OPT_BYTE_JUMP:
+	case RULE_OPT_BYTE_EXTRACT:
+		return o->u.byte.relative;
 	default:
 		return false;
 	}
+}
+
+static bool is_byte_op(uint8_t type)
+{
+	return type == RULE_OPT_BYTE_TEST || type == RULE_OPT_BYTE_JUMP ||
+	       type == RULE_OPT_BYTE_EXTRACT;
 }
 
 static uint32_t pcre_options(uint32_t f)
@@ -107,15 +117,16 @@ static enum detect_skip rule_support(const struct rule *r)
 		case RULE_OPT_PCRE:
 		case RULE_OPT_ISDATAAT:
 		case RULE_OPT_BSIZE:
+		case RULE_OPT_BYTE_TEST:
+		case RULE_OPT_BYTE_JUMP:
+		case RULE_OPT_BYTE_EXTRACT:
 			if (!is_chain_buffer(o->buffer))
 				return rule_buffer_is_app(o->buffer) ? DETECT_SKIP_APP_LAYER
 								     : DETECT_SKIP_KEYWORD;
-			if (o->type == RULE_OPT_CONTENT &&
-			    (o->u.content.offset.var >= 0 || o->u.content.depth.var >= 0 ||
-			     o->u.content.distance.var >= 0 || o->u.content.within.var >= 0))
-				return DETECT_SKIP_KEYWORD;
-			if (o->type == RULE_OPT_ISDATAAT && o->u.isdataat.n.var >= 0)
-				return DETECT_SKIP_KEYWORD;
+			/* dce reads the byte order of the DCE/RPC PDU, which
+			 * needs the DCE/RPC parser */
+			if (is_byte_op(o->type) && o->u.byte.endian == RULE_ENDIAN_DCE)
+				return DETECT_SKIP_APP_LAYER;
 			break;
 		case RULE_OPT_DSIZE:
 		case RULE_OPT_FLAGS:
@@ -143,8 +154,8 @@ static enum detect_skip rule_support(const struct rule *r)
 		case RULE_OPT_APP:
 			return DETECT_SKIP_APP_LAYER;
 		default:
-			/* byte_test/jump/extract, base64, transforms,
-			 * fragbits, fragoffset, ipopts, stream_size */
+			/* base64, transforms, fragbits, fragoffset, ipopts,
+			 * stream_size */
 			return DETECT_SKIP_KEYWORD;
 		}
 	}
@@ -178,6 +189,9 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		case RULE_OPT_PCRE:
 		case RULE_OPT_ISDATAAT:
 		case RULE_OPT_BSIZE:
+		case RULE_OPT_BYTE_TEST:
+		case RULE_OPT_BYTE_JUMP:
+		case RULE_OPT_BYTE_EXTRACT:
 			break;
 		case RULE_OPT_FLOWBITS:
 			if (o->u.bits.cmd == RULE_BITS_ISSET || o->u.bits.cmd == RULE_BITS_ISNOTSET) {
@@ -504,25 +518,33 @@ struct chain_ctx {
 	struct detect_vctx *v;
 	const uint8_t *buf;
 	int64_t len;
+	int64_t vars[RULE_MAX_VARS];    /* byte_extract results so far */
 };
+
+/* A literal, or the value an earlier byte_extract stored. */
+static inline int64_t rv(const struct chain_ctx *c, const struct rule_val *v)
+{
+	return v->var >= 0 ? c->vars[v->var] : v->value;
+}
 
 static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end);
 
 /* Where a content matches, at or after from_min (the backtracking point):
  * the position, or -1. */
-static int64_t content_at(const struct rule_content *ct, const uint8_t *buf, int64_t len,
+static int64_t content_at(const struct chain_ctx *c, const struct rule_content *ct,
 			  int64_t prev_end, int64_t from_min)
 {
-	int64_t start, end;
+	const uint8_t *buf = c->buf;
+	int64_t len = c->len, start, end;
 
 	if (ct->has_distance || ct->has_within) {
-		int64_t dist = ct->has_distance ? ct->distance.value : 0;
+		int64_t dist = ct->has_distance ? rv(c, &ct->distance) : 0;
 
 		start = prev_end + dist;
-		end = ct->has_within ? prev_end + dist + ct->within.value : len;
+		end = ct->has_within ? prev_end + dist + rv(c, &ct->within) : len;
 	} else {
-		start = ct->has_offset ? ct->offset.value : 0;
-		end = ct->has_depth ? start + ct->depth.value : len;
+		start = ct->has_offset ? rv(c, &ct->offset) : 0;
+		end = ct->has_depth ? start + rv(c, &ct->depth) : len;
 	}
 	if (ct->startswith) {
 		start = 0;
@@ -550,7 +572,7 @@ static int64_t content_at(const struct rule_content *ct, const uint8_t *buf, int
 static bool chain_content(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 {
 	const struct rule_content *ct = &c->dr->r->opts[c->dr->chain[i]].u.content;
-	int64_t pos = content_at(ct, c->buf, c->len, prev_end, 0);
+	int64_t pos = content_at(c, ct, prev_end, 0);
 
 	if (ct->negated)
 		return pos < 0 && chain_from(c, i + 1, prev_end);
@@ -559,7 +581,7 @@ static bool chain_content(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 			return true;
 		if (!c->dr->retry[i] || --c->v->budget <= 0)
 			return false;
-		pos = content_at(ct, c->buf, c->len, prev_end, pos + 1);
+		pos = content_at(c, ct, prev_end, pos + 1);
 	}
 	return false;
 }
@@ -600,6 +622,167 @@ static bool chain_pcre(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 	}
 }
 
+/* ---- byte_test, byte_jump, byte_extract ------------------------------------ */
+
+static int digit(uint8_t ch, unsigned base)
+{
+	unsigned d;
+
+	if (ch >= '0' && ch <= '9')
+		d = ch - '0';
+	else if (ch >= 'a' && ch <= 'f')
+		d = ch - 'a' + 10;
+	else if (ch >= 'A' && ch <= 'F')
+		d = ch - 'A' + 10;
+	else
+		return -1;
+	return d < base ? (int)d : -1;
+}
+
+/*
+ * The number b reads at pos..pos+n: binary in b's byte order, or with
+ * `string` the digits of b's base at the start of those bytes (at least
+ * one, as strtoull would take them; no overflow). Also where the read
+ * ends (the digits used, for string). False when the bytes are not all
+ * in the buffer or hold no number: the option then fails, negated or not.
+ */
+static bool byte_read(const struct chain_ctx *c, const struct rule_byte *b, int64_t pos,
+		      int64_t n, uint64_t *out, int64_t *used)
+{
+	const uint8_t *q;
+	uint64_t v = 0;
+	int64_t i;
+
+	if (pos < 0 || n < 0 || pos + n > c->len)
+		return false;
+	if (n == 0) {
+		*out = 0;
+		*used = 0;
+		return true;
+	}
+	q = c->buf + pos;
+	if (b->base == RULE_BASE_BINARY) {
+		if (n > 8)
+			return false;
+		for (i = 0; i < n; i++)
+			v |= (uint64_t)q[i] << (b->endian == RULE_ENDIAN_LITTLE ? 8 * i : 8 * (n - 1 - i));
+	} else {
+		unsigned base = b->base == RULE_BASE_HEX ? 16 : b->base == RULE_BASE_OCT ? 8 : 10;
+
+		for (i = 0; i < n; i++) {
+			int d = digit(q[i], base);
+
+			if (d < 0)
+				break;
+			if (v > (UINT64_MAX - (uint64_t)d) / base)
+				return false;
+			v = v * base + (uint64_t)d;
+		}
+		if (i == 0)
+			return false;
+		n = i;
+	}
+	if (b->has_bitmask) {
+		/* the masked bits, shifted down to bit 0 (Suricata) */
+		v &= b->bitmask;
+		if (v && b->bitmask)
+			v >>= __builtin_ctzll(b->bitmask);
+	}
+	*out = v;
+	*used = n;
+	return true;
+}
+
+/* Where a byte op reads: from the previous match end when relative (and
+ * then only while something is left after it), else from 0. */
+static bool byte_pos(const struct chain_ctx *c, const struct rule_byte *b, int64_t prev_end,
+		     int64_t *pos, int64_t *n)
+{
+	int64_t base = b->relative ? prev_end : 0;
+
+	if (b->relative && base >= c->len)
+		return false;
+	*pos = base + rv(c, &b->offset);
+	if (b->nbytes_var >= 0) {
+		/* a count of 0 reads nothing and yields 0 (Suricata) */
+		*n = c->vars[b->nbytes_var];
+		return *n >= 0 && *n <= (b->base == RULE_BASE_BINARY ? 8 : 23);
+	}
+	*n = b->nbytes;
+	if (*n == 0)            /* string over the rest of the buffer */
+		*n = c->len - *pos;
+	return *n > 0;
+}
+
+static bool byte_test(const struct chain_ctx *c, const struct rule_byte *b, int64_t prev_end)
+{
+	uint64_t v, want;
+	int64_t pos, n, used;
+	bool m;
+
+	if (!byte_pos(c, b, prev_end, &pos, &n) || !byte_read(c, b, pos, n, &v, &used))
+		return false;
+	want = (uint64_t)rv(c, &b->value);
+	switch (b->op) {
+	case RULE_BYTE_LT: m = v < want; break;
+	case RULE_BYTE_GT: m = v > want; break;
+	case RULE_BYTE_LE: m = v <= want; break;
+	case RULE_BYTE_GE: m = v >= want; break;
+	case RULE_BYTE_AND: m = (v & want) != 0; break;
+	case RULE_BYTE_OR: m = (v ^ want) != 0; break;  /* as Suricata */
+	default: m = v == want; break;
+	}
+	return m != b->negated;
+}
+
+static uint64_t align_up(uint64_t v, unsigned a)
+{
+	return a && v % a ? v + (a - v % a) : v;
+}
+
+/* byte_jump: the new match end, or -1. A jump before the buffer lands on
+ * its start; at or past its end fails (Suricata). */
+static int64_t byte_jump(const struct chain_ctx *c, const struct rule_byte *b, int64_t prev_end)
+{
+	uint64_t v;
+	int64_t pos, n, used, to;
+
+	if (!byte_pos(c, b, prev_end, &pos, &n) || !byte_read(c, b, pos, n, &v, &used))
+		return -1;
+	if (v > (uint64_t)INT32_MAX)
+		return -1;
+	v = align_up(v * b->multiplier, b->align);
+	if (v > (uint64_t)INT64_MAX / 2)
+		return -1;
+	to = (int64_t)v + rv(c, &b->post_offset);
+	if (b->from_beginning)
+		;
+	else if (b->from_end)
+		to += c->len;
+	else
+		to += pos + used;
+	if (to < 0)
+		to = 0;
+	return to < c->len ? to : -1;
+}
+
+/* byte_extract: stores the value, returns the new match end (after the
+ * bytes read), or -1. */
+static int64_t byte_extract(struct chain_ctx *c, const struct rule_byte *b, int64_t prev_end)
+{
+	uint64_t v;
+	int64_t pos, n, used;
+
+	if (!byte_pos(c, b, prev_end, &pos, &n) || !byte_read(c, b, pos, n, &v, &used))
+		return -1;
+	if (v > (uint64_t)INT32_MAX)
+		return -1;
+	v = align_up(v * b->multiplier, b->align);
+	if (b->result >= 0 && b->result < RULE_MAX_VARS)
+		c->vars[b->result] = (int64_t)v;
+	return pos + used;
+}
+
 static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 {
 	for (; i < c->dr->nchain; i++) {
@@ -615,8 +798,8 @@ static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 			const struct rule_isdataat *d = &o->u.isdataat;
 			/* Suricata: relative asks for n bytes after the
 			 * previous match, absolute for a byte at offset n */
-			bool has = d->relative ? prev_end + d->n.value <= c->len
-					       : d->n.value < c->len;
+			int64_t n = rv(c, &d->n);
+			bool has = d->relative ? prev_end + n <= c->len : n < c->len;
 
 			if (has == d->negated)
 				return false;
@@ -624,6 +807,19 @@ static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 		}
 		case RULE_OPT_BSIZE:
 			if (!rule_cmp_eval(&o->u.cmp, (uint64_t)c->len))
+				return false;
+			break;
+		case RULE_OPT_BYTE_TEST:
+			/* a test: the match end stays where it was */
+			if (!byte_test(c, &o->u.byte, prev_end))
+				return false;
+			break;
+		case RULE_OPT_BYTE_JUMP:
+			if ((prev_end = byte_jump(c, &o->u.byte, prev_end)) < 0)
+				return false;
+			break;
+		case RULE_OPT_BYTE_EXTRACT:
+			if ((prev_end = byte_extract(c, &o->u.byte, prev_end)) < 0)
 				return false;
 			break;
 		default:

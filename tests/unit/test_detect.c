@@ -260,6 +260,84 @@ static void test_isdataat(void)
 	env_close(&v);
 }
 
+/* ---- byte_test, byte_jump, byte_extract ------------------------------------ */
+
+static const char *run_b(struct env *v, const void *payload, uint32_t len)
+{
+	struct tpkt t;
+
+	return run(v, mk(&t, 6, "10.0.0.1", 1, "10.0.0.2", 2, payload, len), NULL,
+		   FLOW_TOSERVER);
+}
+
+static void test_byte_test(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"H\"; byte_test:2,>,0x100,1; sid:1;)\n"
+		     R "(content:\"H\"; byte_test:2,=,0x0201,1,little; sid:2;)\n"
+		     R "(content:\"H\"; byte_test:1,!=,1,0,relative; sid:3;)\n"
+		     R "(content:\"H\"; byte_test:1,&,0x80,2; sid:4;)\n"
+		     R "(content:\"H\"; byte_test:3,<,500,3,string,dec; sid:5;)\n"
+		     R "(content:\"H\"; byte_test:2,=,0x1,1,bitmask 0x0f00; sid:6;)\n"
+		     R "(content:\"H\"; byte_test:4,>,0,4,relative; sid:7;)\n"
+		     R "(content:\"H\"; byte_test:2,^,0x0102,1; sid:8;)\n");
+	/* H 01 02 "42x": 0x0102 big, 0x0201 little; the string reads "42"
+	 * and stops at the first non-digit */
+	EXPECT(run_b(&v, "H\x01\x02" "42x", 6), "1,2,5,6");
+	/* H 00 81 "999": sid 3 sees 0x00 after H, sid 4 the high bit;
+	 * 999 is not < 500; sid 8: 0x0081 ^ 0x0102 != 0 */
+	EXPECT(run_b(&v, "H\x00\x81" "999", 6), "3,4,8");
+	/* too short for any read past byte 2; no digits for the string */
+	EXPECT(run_b(&v, "H\x01", 2), "");
+	EXPECT(run_b(&v, "H\x01\x02zz", 5), "1,2,6");
+	env_close(&v);
+}
+
+static void test_byte_jump(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"L\"; byte_jump:1,0,relative; content:\"OK\"; within:2; sid:1;)\n"
+		     R "(content:\"L\"; byte_jump:1,0,relative,multiplier 2; content:\"OK\"; within:2; sid:2;)\n"
+		     R "(byte_jump:1,0,from_beginning,post_offset 1; content:\"OK\"; within:2; sid:3;)\n"
+		     R "(content:\"L\"; byte_jump:1,0,relative,align; content:\"OK\"; within:2; sid:4;)\n"
+		     R "(content:\"L\"; byte_jump:2,0,relative,string,dec; content:\"OK\"; within:2; sid:5;)\n"
+		     R "(content:\"L\"; byte_jump:1,1,from_end,post_offset -3; content:\"OK\"; within:2; sid:6;)\n");
+	/* L 02 x x O K: 2 bytes after the length byte; from_end lands at
+	 * 6 + 2 - 3 = 5, one byte short of "OK" */
+	EXPECT(run_b(&v, "L\x02xxOK", 6), "1");
+	/* L 01: multiplier 2 jumps 2 bytes; align rounds 1 up to 4;
+	 * from_end lands on len - 2 */
+	EXPECT(run_b(&v, "L\x01xxOK", 6), "2,6");
+	EXPECT(run_b(&v, "L\x01xxxxOK", 8), "4,6");
+	/* from_beginning: byte 0 is 3, plus post_offset 1 -> offset 4 */
+	EXPECT(run_b(&v, "\x03-LOK-", 6), "");
+	EXPECT(run_b(&v, "\x03---OK", 6), "3");
+	EXPECT(run_b(&v, "L03abcOK", 8), "5");
+	/* a jump past the end fails */
+	EXPECT(run_b(&v, "L\x09OK", 4), "");
+	env_close(&v);
+}
+
+static void test_byte_extract(void)
+{
+	struct env v;
+
+	env_open(&v, R "(content:\"T\"; byte_extract:1,0,len,relative; content:\"END\"; distance:len; within:3; sid:1;)\n"
+		     R "(byte_extract:1,0,off; content:\"Z\"; offset:off; depth:1; sid:2;)\n"
+		     R "(content:\"T\"; byte_extract:1,0,n,relative; byte_test:1,=,n,0,relative; sid:3;)\n"
+		     R "(content:\"T\"; byte_extract:1,0,n,relative; byte_jump:n,0,relative; isdataat:1,relative; sid:4;)\n"
+		     R "(content:\"T\"; byte_extract:1,0,n,relative,multiplier 2; isdataat:n,relative; sid:5;)\n");
+	/* T 02 ab END: len 2 skips "ab"; byte 0 is 'T' = 84 for sid 2 */
+	EXPECT(run_b(&v, "T\x02" "abEND", 7), "1,5");
+	/* 02 then Z at 2; T 00 00: n = 0 equals the next byte; a 0-byte
+	 * jump stays put, one byte is left after it */
+	EXPECT(run_b(&v, "\x02TZ", 3), "2");
+	EXPECT(run_b(&v, "T\x00\x00", 3), "3,4,5");
+	env_close(&v);
+}
+
 static void test_pcre(void)
 {
 	struct env v;
@@ -580,7 +658,7 @@ static void test_skip_counters(void)
 	env_open(&v, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n"
 		     R "(xbits:isset,x,track ip_src; sid:2;)\n"
 		     R "(content:\"x\"; threshold:type backoff, track by_src, count 1, multiplier 10; sid:3;)\n"
-		     R "(content:\"x\"; byte_test:1,>,5,0; sid:4;)\n"
+		     R "(content:\"x\"; stream_size:client,>,5; sid:4;)\n"
 		     R "(content:\"x\"; sid:5;)\n"
 		     R "(pcre:\"/(unclosed/\"; sid:6;)\n");
 	detect_engine_info(v.e, &st);
@@ -889,6 +967,9 @@ static const struct test_case content_cases[] = {
 	{ "negated content", test_negated },
 	{ "startswith and endswith", test_starts_ends },
 	{ "isdataat", test_isdataat },
+	{ "byte_test", test_byte_test },
+	{ "byte_jump", test_byte_jump },
+	{ "byte_extract", test_byte_extract },
 	{ "pcre", test_pcre },
 	{ NULL, NULL }
 };
