@@ -11,13 +11,16 @@
  * fast_pattern, else the longest positive content of the payload), with
  * the rule's index as pattern id and SINGLEMATCH so a rule is reported at
  * most once per scan; rules without a usable fast pattern (header-only,
- * negated-only, pcre-only) go on the group's always-check list.
+ * negated-only, pcre-only) are filed in the group's address and port
+ * indexes (below), and what no index can hold goes on the group's
+ * always-check list.
  *
- * Per packet: one hs_scan() of the payload whose callback only appends
- * rule ids to the thread's candidate array; the candidates are sorted and
- * merged with the always-check list, so rules are evaluated in rule order,
- * each with the cheap header check (protocol, addresses, ports, <>) before
- * full verification. Everything the packet path touches was allocated by
+ * Per packet: one hs_scan() of the payload whose callback only marks rule
+ * ids in the thread's candidate bitmap; the index lookups and the
+ * always-check list mark theirs; walking the bitmap's words then yields
+ * each candidate once, in rule order, without a sort (a qsort of the
+ * candidates was a quarter of the time with ET Open). Each gets the cheap
+ * header check (protocol, addresses, ports, <>) before full verification. Everything the packet path touches was allocated by
  * detect_thread_new(); a passive sensor does not block, so drop and reject
  * rules alert with action "allowed", as Suricata does in IDS mode.
  *
@@ -37,26 +40,38 @@
 enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
 
 /*
- * IPv4 index of rules without a fast pattern by one address set: ET
- * Open's reputation rules (hundreds of single addresses each, ~1,000
- * rules) cost a range search each per packet when checked in turn. The
- * boundaries of all indexed ranges cut the IPv4 space into segments; each
- * segment lists the rules whose set covers it. A packet then costs one
- * binary search per side, and only rules whose set holds the address
- * become candidates (header and options are still checked in full).
+ * Indexes of the rules without a fast pattern. Checking each in turn on
+ * every packet was the main cost with ET Open: its reputation rules
+ * (hundreds of single addresses each) and its scan and service rules (one
+ * port, header options only). Such a rule is instead filed under the one
+ * key of the packet that it needs to see: its source or destination IPv4
+ * set, its source or destination port set, or a port on either side (`<>`
+ * and application-protocol port lists); whichever covers the smallest
+ * share of its space. The boundaries of all filed ranges cut the key space
+ * into segments; each segment lists the rules whose set covers it. A packet
+ * then costs one binary search per non-empty index, and only rules whose
+ * set holds its key become candidates (header and options are still
+ * checked in full, so the index only has to hold a necessary condition).
  */
-struct ipidx {
+enum idx_kind { IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT, IDX_MAX };
+
+struct ridx {
 	uint32_t *lo;                   /* segment i is [lo[i], lo[i+1]) */
 	uint32_t *off;                  /* its rules: ids[off[i] .. off[i+1]) */
 	uint32_t *ids;
 	uint32_t nseg;
 };
 
+/* One range of one rule's key set, while an index is built. */
+struct ridx_ent {
+	uint32_t lo, hi, id;
+};
+
 struct group {
 	hs_database_t *db;              /* NULL when no rule has a fast pattern */
 	uint32_t *nofp;                 /* always-check rules, ascending */
 	uint32_t nnofp;
-	struct ipidx by_src, by_dst;    /* indexed rules are not in nofp */
+	struct ridx idx[IDX_MAX];       /* indexed rules are not in nofp */
 };
 
 struct detect_engine {
@@ -92,7 +107,10 @@ struct detect_thread {
 	uint32_t agen;
 	struct detect_thresh *thresh;   /* NULL: no rule uses one */
 	hs_scratch_t *scratch;
-	uint32_t *cand;                 /* prefilter hits of the current packet */
+	/* the current packet's candidates, one bit per rule: marking
+	 * dedups, and walking the words gives rule order without a sort */
+	uint64_t *cand;
+	uint32_t cand_lo, cand_hi;      /* words marked: [lo, hi], empty when lo > hi */
 	uint32_t ncand;
 	struct detect_vctx v;
 	struct detect_thread_stats st;
@@ -159,18 +177,110 @@ static bool fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *le
 	return true;
 }
 
-/* Which set a rule without a fast pattern can be indexed by: 1 source,
- * 2 destination, 0 none (either side any, IPv6 in the set, or <>). */
-static int ipidx_side(const struct rule *r)
+/* The index a rule without a fast pattern is filed under, or -1 (a set
+ * is any, holds IPv6, ...); g decides whether the packets have ports. */
+static int idx_choose(const struct rule *r, int g)
 {
-	const struct addr_set *s = r->src_addr, *d = r->dst_addr;
+	const struct addr_set *sa = r->src_addr, *da = r->dst_addr;
+	const struct port_set *sp = r->src_port, *dp = r->dst_port;
+	double best = 1.0, f;
+	int kind = -1;
+	bool bidir = r->flags & RULE_BIDIRECTIONAL;
+	bool ports = (g == GROUP_TCP || g == GROUP_UDP) && !(r->flags & RULE_PROTO_ANY);
 
-	if (r->flags & RULE_BIDIRECTIONAL || r->ip_version == 6)
-		return 0;
-	if (s && !s->any && s->n4 && !s->n6)
-		return 1;
-	if (d && !d->any && d->n4 && !d->n6)
-		return 2;
+#define SHARE_IP4(set) ({ double c_ = 0; \
+	for (uint32_t k_ = 0; k_ < (set)->n4; k_++) \
+		c_ += (double)(set)->v4[k_].hi - (set)->v4[k_].lo + 1; \
+	c_ / 4294967296.0; })
+#define SHARE_PORT(set) ({ double c_ = 0; \
+	for (uint32_t k_ = 0; k_ < (set)->n; k_++) \
+		c_ += (double)(set)->r[k_].hi - (set)->r[k_].lo + 1; \
+	c_ / 65536.0; })
+	if (!bidir && r->ip_version != 6) {
+		if (sa && !sa->any && sa->n4 && !sa->n6 && (f = SHARE_IP4(sa)) < best) {
+			best = f;
+			kind = IDX_SRC_IP4;
+		}
+		if (da && !da->any && da->n4 && !da->n6 && (f = SHARE_IP4(da)) < best) {
+			best = f;
+			kind = IDX_DST_IP4;
+		}
+	}
+	if (ports) {
+		bool s_any = !sp || sp->any, d_any = !dp || dp->any;
+
+		if (!bidir) {
+			if (!s_any && (f = SHARE_PORT(sp)) < best) {
+				best = f;
+				kind = IDX_SRC_PORT;
+			}
+			if (!d_any && (f = SHARE_PORT(dp)) < best) {
+				best = f;
+				kind = IDX_DST_PORT;
+			}
+		} else if (s_any != d_any &&
+			   (f = SHARE_PORT(s_any ? dp : sp)) < best) {
+			best = f;
+			kind = IDX_EITHER_PORT;
+		}
+		/* an app-protocol rule needs one of its ports on either side */
+		if (r->app_ports && !r->app_ports->any && (f = SHARE_PORT(r->app_ports)) < best) {
+			best = f;
+			kind = IDX_EITHER_PORT;
+		}
+	}
+#undef SHARE_IP4
+#undef SHARE_PORT
+	/* a set covering half its space or more is no filter worth a lookup */
+	return best < 0.5 ? kind : -1;
+}
+
+/* The port set an EITHER_PORT rule was filed with (see idx_choose). */
+static const struct port_set *either_ports(const struct rule *r)
+{
+	const struct port_set *sp = r->src_port, *dp = r->dst_port;
+	const struct port_set *own = (!sp || sp->any) ? dp : sp;
+	double fo = 2, fa = 2;
+
+	if (r->flags & RULE_BIDIRECTIONAL && own && !own->any) {
+		fo = 0;
+		for (uint32_t k = 0; k < own->n; k++)
+			fo += (double)own->r[k].hi - own->r[k].lo + 1;
+	}
+	if (r->app_ports && !r->app_ports->any) {
+		fa = 0;
+		for (uint32_t k = 0; k < r->app_ports->n; k++)
+			fa += (double)r->app_ports->r[k].hi - r->app_ports->r[k].lo + 1;
+	}
+	return fa < fo ? r->app_ports : own;
+}
+
+/* Append rule id's ranges for index kind to *ents (grown as needed). */
+static int ridx_collect(struct ridx_ent **ents, size_t *n, size_t *cap,
+			const struct rule *r, int kind, uint32_t id)
+{
+	const struct addr_set *as = kind == IDX_SRC_IP4 ? r->src_addr : r->dst_addr;
+	const struct port_set *ps = kind == IDX_SRC_PORT ? r->src_port
+				    : kind == IDX_DST_PORT ? r->dst_port : either_ports(r);
+	bool ip = kind == IDX_SRC_IP4 || kind == IDX_DST_IP4;
+	uint32_t cnt = ip ? as->n4 : ps->n;
+
+	if (*n + cnt > *cap) {
+		size_t nc = (*n + cnt) * 2;
+		struct ridx_ent *ne = realloc(*ents, nc * sizeof(**ents));
+
+		if (!ne)
+			return -1;
+		*ents = ne;
+		*cap = nc;
+	}
+	for (uint32_t k = 0; k < cnt; k++) {
+		struct ridx_ent *x = &(*ents)[(*n)++];
+
+		x->lo = ip ? as->v4[k].lo : ps->r[k].lo;
+		x->hi = ip ? as->v4[k].hi : ps->r[k].hi;
+		x->id = id;
+	}
 	return 0;
 }
 
@@ -180,16 +290,16 @@ static int cmp_u32v(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The segment holding addr, or -1 (below the first boundary). */
-static int64_t ipidx_find(const struct ipidx *x, uint32_t addr)
+/* The segment holding key, or -1 (below the first boundary). */
+static int64_t ridx_find(const struct ridx *x, uint32_t key)
 {
 	uint32_t lo = 0, hi = x->nseg;
 
-	if (!x->nseg || addr < x->lo[0])
+	if (!x->nseg || key < x->lo[0])
 		return -1;
 	while (hi - lo > 1) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (x->lo[mid] <= addr)
+		if (x->lo[mid] <= key)
 			lo = mid;
 		else
 			hi = mid;
@@ -197,12 +307,11 @@ static int64_t ipidx_find(const struct ipidx *x, uint32_t addr)
 	return lo;
 }
 
-#define IPIDX_MAX_ENTRIES (8u << 20)
+#define RIDX_MAX_ENTRIES (8u << 20)
 
-/* Build x over rules[ids[0..n)] by side; 0, or -1 when it would be too big
- * (then the caller keeps those rules on the always-check list). */
-static int ipidx_build(struct ipidx *x, const struct detect_engine *e,
-		       const uint32_t *ids, uint32_t n, int side)
+/* Build x over n ranges; 0, or -1 when it would be too big (the caller
+ * then keeps those rules on the always-check list). */
+static int ridx_build(struct ridx *x, const struct ridx_ent *ents, size_t n)
 {
 	uint64_t nb = 0, total = 0;
 	uint32_t *b = NULL, *cnt = NULL, nu = 0;
@@ -210,21 +319,12 @@ static int ipidx_build(struct ipidx *x, const struct detect_engine *e,
 	memset(x, 0, sizeof(*x));
 	if (!n)
 		return 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct rule *r = e->rules[ids[i]].r;
-		nb += 2u * (side == 1 ? r->src_addr : r->dst_addr)->n4;
-	}
-	if (nb > IPIDX_MAX_ENTRIES || !(b = malloc(nb * sizeof(*b))))
+	if (2 * n > RIDX_MAX_ENTRIES || !(b = malloc(2 * n * sizeof(*b))))
 		return -1;
-	nb = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct addr_set *s = side == 1 ? e->rules[ids[i]].r->src_addr
-						     : e->rules[ids[i]].r->dst_addr;
-		for (uint32_t k = 0; k < s->n4; k++) {
-			b[nb++] = s->v4[k].lo;
-			if (s->v4[k].hi != UINT32_MAX)
-				b[nb++] = s->v4[k].hi + 1;
-		}
+	for (size_t i = 0; i < n; i++) {
+		b[nb++] = ents[i].lo;
+		if (ents[i].hi != UINT32_MAX)
+			b[nb++] = ents[i].hi + 1;
 	}
 	qsort(b, nb, sizeof(*b), cmp_u32v);
 	for (uint64_t i = 0; i < nb; i++)
@@ -237,17 +337,14 @@ static int ipidx_build(struct ipidx *x, const struct detect_engine *e,
 	if (!cnt)
 		goto fail;
 	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t i = 0; i < n; i++) {
-			const struct addr_set *s = side == 1 ? e->rules[ids[i]].r->src_addr
-							     : e->rules[ids[i]].r->dst_addr;
-			for (uint32_t k = 0; k < s->n4; k++) {
-				uint32_t a = (uint32_t)ipidx_find(x, s->v4[k].lo);
-				for (; a < nu && x->lo[a] <= s->v4[k].hi; a++) {
-					if (pass == 0)
-						cnt[a]++;
-					else
-						x->ids[cnt[a]++] = ids[i];
-				}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t a = (uint32_t)ridx_find(x, ents[i].lo);
+
+			for (; a < nu && x->lo[a] <= ents[i].hi; a++) {
+				if (pass == 0)
+					cnt[a]++;
+				else
+					x->ids[cnt[a]++] = ents[i].id;
 			}
 		}
 		if (pass == 0) {
@@ -258,7 +355,7 @@ static int ipidx_build(struct ipidx *x, const struct detect_engine *e,
 			for (uint32_t a = 0; a < nu; a++) {
 				x->off[a] = (uint32_t)total;
 				total += cnt[a];
-				if (total > IPIDX_MAX_ENTRIES)
+				if (total > RIDX_MAX_ENTRIES)
 					goto fail;
 			}
 			x->off[nu] = (uint32_t)total;
@@ -280,7 +377,7 @@ fail:
 	return -1;
 }
 
-static void ipidx_free(struct ipidx *x)
+static void ridx_free(struct ridx *x)
 {
 	free(x->lo);
 	free(x->off);
@@ -288,34 +385,36 @@ static void ipidx_free(struct ipidx *x)
 	memset(x, 0, sizeof(*x));
 }
 
-/* Move the indexable rules of grp->nofp into its two IPv4 indexes. */
-static void group_index_ips(struct detect_engine *e, struct group *grp)
+/* Move the indexable rules of grp->nofp into the group's indexes. */
+static void group_index(struct detect_engine *e, struct group *grp, int g)
 {
-	uint32_t *side_ids[2], nside[2] = { 0, 0 }, keep = 0;
+	struct ridx_ent *ents = NULL;
+	size_t n, cap = 0;
+	bool built[IDX_MAX] = { false };
+	uint32_t keep = 0;
 
-	side_ids[0] = malloc((grp->nnofp + 1) * sizeof(uint32_t));
-	side_ids[1] = malloc((grp->nnofp + 1) * sizeof(uint32_t));
-	if (!side_ids[0] || !side_ids[1])
-		goto out;
-	for (uint32_t i = 0; i < grp->nnofp; i++) {
-		int s = ipidx_side(e->rules[grp->nofp[i]].r);
-		if (s)
-			side_ids[s - 1][nside[s - 1]++] = grp->nofp[i];
+	for (int kind = 0; kind < IDX_MAX; kind++) {
+		bool ok = true;
+
+		n = 0;
+		for (uint32_t i = 0; i < grp->nnofp && ok; i++) {
+			const struct rule *r = e->rules[grp->nofp[i]].r;
+
+			if (idx_choose(r, g) == kind &&
+			    ridx_collect(&ents, &n, &cap, r, kind, grp->nofp[i]) < 0)
+				ok = false;
+		}
+		built[kind] = ok && n && ridx_build(&grp->idx[kind], ents, n) == 0;
 	}
-	if (ipidx_build(&grp->by_src, e, side_ids[0], nside[0], 1) < 0)
-		nside[0] = 0;
-	if (ipidx_build(&grp->by_dst, e, side_ids[1], nside[1], 2) < 0)
-		nside[1] = 0;
+	free(ents);
 	/* keep the rest, in order */
 	for (uint32_t i = 0; i < grp->nnofp; i++) {
-		int s = ipidx_side(e->rules[grp->nofp[i]].r);
-		if (!s || !nside[s - 1])
+		int kind = idx_choose(e->rules[grp->nofp[i]].r, g);
+
+		if (kind < 0 || !built[kind])
 			grp->nofp[keep++] = grp->nofp[i];
 	}
 	grp->nnofp = keep;
-out:
-	free(side_ids[0]);
-	free(side_ids[1]);
 }
 
 static int build_group(struct detect_engine *e, int g, char *err, size_t errlen)
@@ -382,7 +481,7 @@ static int build_group(struct detect_engine *e, int g, char *err, size_t errlen)
 		    (nofp[i] || !fast_pattern(e->rules[i].r, &pat, &len, &nc)))
 			grp->nofp[grp->nnofp++] = i;
 	}
-	group_index_ips(e, grp);
+	group_index(e, grp, g);
 	if (grp->db && hs_alloc_scratch(grp->db, &e->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
 		goto out;
@@ -470,8 +569,8 @@ void detect_engine_free(struct detect_engine *e)
 	for (int g = 0; g < GROUP_MAX; g++) {
 		hs_free_database(e->groups[g].db);
 		free(e->groups[g].nofp);
-		ipidx_free(&e->groups[g].by_src);
-		ipidx_free(&e->groups[g].by_dst);
+		for (int k = 0; k < IDX_MAX; k++)
+			ridx_free(&e->groups[g].idx[k]);
 	}
 	hs_free_scratch(e->scratch);
 	for (uint32_t i = 0; e->rules && i < e->nrules; i++)
@@ -494,7 +593,7 @@ struct detect_thread *detect_thread_new(const struct detect_engine *e)
 	if (!t)
 		return NULL;
 	t->e = e;
-	t->cand = calloc(e->nrules + 1, sizeof(*t->cand));
+	t->cand = calloc((size_t)e->nrules / 64 + 1, sizeof(*t->cand));
 	if (!t->cand || detect_vctx_init(&t->v, e->max_ovec))
 		goto fail;
 	if (e->has_thresh && !(t->thresh = detect_thresh_new()))
@@ -525,22 +624,36 @@ const struct detect_thread_stats *detect_thread_stats(const struct detect_thread
 
 /* ---- the packet path ----------------------------------------------------- */
 
+static inline void cand_mark(struct detect_thread *t, uint32_t id)
+{
+	uint32_t w = id >> 6;
+	uint64_t bit = 1ull << (id & 63);
+
+	if (!(t->cand[w] & bit)) {
+		t->cand[w] |= bit;
+		t->ncand++;
+	}
+	if (w < t->cand_lo)
+		t->cand_lo = w;
+	if (w > t->cand_hi)
+		t->cand_hi = w;
+}
+
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
 		    unsigned int flags, void *ctx)
 {
-	struct detect_thread *t = ctx;
-
-	/* SINGLEMATCH: each id at most once, so nrules slots suffice */
-	if (t->ncand <= t->e->nrules)
-		t->cand[t->ncand++] = id;
+	cand_mark(ctx, id);
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Mark the rules of key's segment of x as candidates. */
+static void ridx_add(struct detect_thread *t, const struct ridx *x, uint32_t key)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int64_t s = ridx_find(x, key);
 
-	return (x > y) - (x < y);
+	if (s >= 0)
+		for (uint32_t k = x->off[s]; k < x->off[s + 1]; k++)
+			cand_mark(t, x->ids[k]);
 }
 
 static bool has_ports(const struct packet *p)
@@ -700,13 +813,46 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
 	return n;
 }
 
+/* Check and, when it matches, act on one candidate rule; true when it is a
+ * pass rule that matched. */
+static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
+		     const struct packet *p, struct flow *f, enum flow_dir dir,
+		     detect_alert_fn cb, void *arg, unsigned *alerts)
+{
+	if (dr->has_bit_checks && !bits_possible(dr, f))
+		return false;
+	if (!header_match(t, dr->r, p))
+		return false;
+	t->st.checked++;
+	if (!detect_rule_verify(dr, &t->v, p, f, dir))
+		return false;
+	/* before anything else, so later rules on this packet see it */
+	detect_rule_bits_apply(dr, f);
+	if (dr->r->action == RULE_ACTION_PASS) {
+		/* pass rules sort first: nothing has alerted yet */
+		t->st.passed++;
+		return true;
+	}
+	if (dr->r->flags & RULE_NOALERT)
+		return false;
+	if (!detect_thresh_allow(t->thresh, &t->st, dr->r, p, f))
+		return false;
+	fill_alert(&t->alert, dr->r);
+	(*alerts)++;
+	t->st.alerts++;
+	if (f)
+		f->alerted = 1;
+	if (cb)
+		cb(arg, p, f, &t->alert);
+	return false;
+}
+
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
 		       enum flow_dir dir, detect_alert_fn cb, void *arg)
 {
 	const struct detect_engine *e = t->e;
 	const struct group *g;
 	unsigned alerts = 0;
-	uint32_t ci = 0, ni = 0;
 
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
@@ -717,63 +863,53 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 		t->agen = 1;
 	g = &e->groups[packet_group(p)];
 	t->ncand = 0;
+	t->cand_lo = UINT32_MAX;
+	t->cand_hi = 0;
 	if (g->db && p->payload_off && p->payload_len) {
 		if (hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
 			    t->scratch, on_match, t) != HS_SUCCESS)
 			t->st.scan_errors++;
 	}
-	if (p->ip_ver == 4 && (g->by_src.nseg || g->by_dst.nseg)) {
-		/* indexed rules are disjoint from the prefiltered ones and each
-		 * appears once per segment: cand (nrules long) cannot overflow */
-		for (int side = 0; side < 2; side++) {
-			const struct ipidx *x = side ? &g->by_dst : &g->by_src;
-			const uint8_t *a = side ? p->dst.b : p->src.b;
-			int64_t s = ipidx_find(x, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-						  (uint32_t)a[2] << 8 | a[3]);
-			if (s < 0)
-				continue;
-			for (uint32_t k = x->off[s]; k < x->off[s + 1]; k++)
-				t->cand[t->ncand++] = x->ids[k];
+	if (p->ip_ver == 4) {
+		for (int kind = IDX_SRC_IP4; kind <= IDX_DST_IP4; kind++) {
+			const struct ridx *x = &g->idx[kind];
+			const uint8_t *a = kind == IDX_DST_IP4 ? p->dst.b : p->src.b;
+
+			if (x->nseg)
+				ridx_add(t, x, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+					       (uint32_t)a[2] << 8 | a[3]);
 		}
 	}
-	if (t->ncand > 1)
-		qsort(t->cand, t->ncand, sizeof(*t->cand), cmp_u32);
-	t->st.candidates += t->ncand;
-	/* merge two ascending lists: candidates and always-check rules */
-	while (ci < t->ncand || ni < g->nnofp) {
-		uint32_t id;
-		const struct detect_rule *dr;
-
-		if (ni >= g->nnofp || (ci < t->ncand && t->cand[ci] < g->nofp[ni]))
-			id = t->cand[ci++];
-		else
-			id = g->nofp[ni++];
-		dr = &e->rules[id];
-		if (dr->has_bit_checks && !bits_possible(dr, f))
-			continue;
-		if (!header_match(t, dr->r, p))
-			continue;
-		t->st.checked++;
-		if (!detect_rule_verify(dr, &t->v, p, f, dir))
-			continue;
-		/* before anything else, so later rules on this packet see it */
-		detect_rule_bits_apply(dr, f);
-		if (dr->r->action == RULE_ACTION_PASS) {
-			/* pass rules sort first: nothing has alerted yet */
-			t->st.passed++;
-			return 0;
+	if (has_ports(p)) {
+		if (g->idx[IDX_SRC_PORT].nseg)
+			ridx_add(t, &g->idx[IDX_SRC_PORT], p->sport);
+		if (g->idx[IDX_DST_PORT].nseg)
+			ridx_add(t, &g->idx[IDX_DST_PORT], p->dport);
+		if (g->idx[IDX_EITHER_PORT].nseg) {
+			/* marking twice is harmless: the bitmap dedups */
+			ridx_add(t, &g->idx[IDX_EITHER_PORT], p->sport);
+			ridx_add(t, &g->idx[IDX_EITHER_PORT], p->dport);
 		}
-		if (dr->r->flags & RULE_NOALERT)
-			continue;
-		if (!detect_thresh_allow(t->thresh, &t->st, dr->r, p, f))
-			continue;
-		fill_alert(&t->alert, dr->r);
-		alerts++;
-		t->st.alerts++;
-		if (f)
-			f->alerted = 1;
-		if (cb)
-			cb(arg, p, f, &t->alert);
+	}
+	t->st.candidates += t->ncand;
+	for (uint32_t i = 0; i < g->nnofp; i++)
+		cand_mark(t, g->nofp[i]);
+	/* rule order: pass rules first (see the top of this file) */
+	for (uint32_t w = t->cand_lo; w <= t->cand_hi; w++) {
+		uint64_t bits = t->cand[w];
+
+		t->cand[w] = 0;
+		while (bits) {
+			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (run_rule(t, &e->rules[id], p, f, dir, cb, arg, &alerts)) {
+				/* a pass rule: the packet is done */
+				for (w++; w <= t->cand_hi; w++)
+					t->cand[w] = 0;
+				return 0;
+			}
+		}
 	}
 	return alerts;
 }

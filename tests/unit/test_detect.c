@@ -555,6 +555,49 @@ static void test_ip_index(void)
 
 /* ---- actions ---------------------------------------------------------------- */
 
+/* Rules without a fast pattern filed by port: matches stay exactly those of
+ * a full check, and only rules with the packet's ports are candidates. */
+static void test_port_index(void)
+{
+	struct env v;
+	struct tpkt t;
+	const struct detect_thread_stats *ts;
+	uint64_t c0;
+
+	env_open(&v, "alert tcp any any -> any 3306 (flags:PA; sid:1;)\n"
+		     "alert tcp any [6000:6010,7000] -> any any (flags:PA; sid:2;)\n"
+		     "alert tcp any any <> any 23 (flags:PA; sid:3;)\n"
+		     "alert tcp any any -> any !3306 (flags:PA; sid:4;)\n"
+		     "alert udp any any -> any 3306 (sid:5;)\n"
+		     "alert tcp any any -> any [1:1000] (flags:PA; sid:6;)\n");
+	ts = detect_thread_stats(v.t);
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 999, "2.2.2.2", 3306, "", 0), NULL,
+		   FLOW_TOSERVER), "1");
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 6005, "2.2.2.2", 80, "", 0), NULL,
+		   FLOW_TOSERVER), "2,4,6");
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 7000, "2.2.2.2", 7001, "", 0), NULL,
+		   FLOW_TOSERVER), "2,4");
+	/* <> with one port set: the port on either side */
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 23, "2.2.2.2", 5000, "", 0), NULL,
+		   FLOW_TOSERVER), "3,4");
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 5000, "2.2.2.2", 23, "", 0), NULL,
+		   FLOW_TOSERVER), "3,4,6");
+	EXPECT(run(&v, mk(&t, 17, "1.1.1.1", 5000, "2.2.2.2", 3306, "", 0), NULL,
+		   FLOW_TOSERVER), "5");
+	/* a port no narrow rule names: only the wide !3306 rule (not
+	 * indexed: it covers nearly every port) is a candidate */
+	c0 = ts->candidates;
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 40000, "2.2.2.2", 40001, "", 0), NULL,
+		   FLOW_TOSERVER), "4");
+	CU_ASSERT_EQUAL(ts->candidates - c0, 0);
+	c0 = ts->candidates;
+	EXPECT(run(&v, mk(&t, 6, "1.1.1.1", 40000, "2.2.2.2", 3306, "", 0), NULL,
+		   FLOW_TOSERVER), "1");
+	/* sid 1 from the index (sid 4 is on the always-check list) */
+	CU_ASSERT_EQUAL(ts->candidates - c0, 1);
+	env_close(&v);
+}
+
 static void test_pass(void)
 {
 	struct env v;
@@ -981,6 +1024,7 @@ static const struct test_case header_cases[] = {
 	{ "ip and icmp options", test_ip_icmp_opts },
 	{ "addresses, ports, bidirectional", test_addresses_ports },
 	{ "ipv4 index of address-list rules", test_ip_index },
+	{ "port index of rules without a fast pattern", test_port_index },
 	{ NULL, NULL }
 };
 
