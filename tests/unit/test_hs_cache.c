@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -399,6 +400,60 @@ static void test_garbage_header(void) { damaged(GARBAGE_HEADER); }
 static void test_foreign_file(void) { damaged(FOREIGN); }
 static void test_empty_file(void) { damaged(EMPTY); }
 
+/* Sensors starting together: every one gets a working database, and the
+ * directory ends with one whole file and no temporary ones. */
+static void test_concurrent(void)
+{
+	enum { KIDS = 4, ROUNDS = 3 };
+	struct litset s;
+	struct matches ref;
+	struct hs_cache_stats st = { 0 };
+	const char *dir = new_dir();
+	pid_t pid[KIDS];
+	unsigned nh;
+
+	litset_init(&s);
+	reference(&s, &ref);
+	for (unsigned k = 0; k < KIDS; k++) {
+		pid[k] = fork();
+		CU_ASSERT_FATAL(pid[k] >= 0);
+		if (pid[k] == 0) {
+			int bad = 0;
+
+			for (unsigned r = 0; r < ROUNDS; r++) {
+				hs_database_t *db = NULL;
+				hs_compile_error_t *cerr = NULL;
+				struct matches m;
+				hs_scratch_t *scr = NULL;
+
+				if (hs_cache_compile_lit(dir, s.exprs, s.flags, s.ids, s.lens, NLIT,
+							 &db, &cerr, &st) != HS_SUCCESS ||
+				    hs_alloc_scratch(db, &scr) != HS_SUCCESS) {
+					bad = 1;
+					break;
+				}
+				memset(&m, 0, sizeof(m));
+				hs_scan(db, scan_text, sizeof(scan_text) - 1, 0, scr, on_match, &m);
+				bad |= !same_matches(&m, &ref);
+				hs_free_scratch(scr);
+				hs_free_database(db);
+			}
+			/* a load error means a reader saw a partial file */
+			_exit(bad || st.load_errors || st.store_errors);
+		}
+	}
+	for (unsigned k = 0; k < KIDS; k++) {
+		int status = -1;
+
+		CU_ASSERT(waitpid(pid[k], &status, 0) == pid[k]);
+		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	CU_ASSERT_EQUAL(count_files(dir, &nh, NULL, 0), 1);
+	CU_ASSERT_EQUAL(nh, 1);
+	CU_ASSERT(lit(dir, &s, &st, NULL) == HS_SUCCESS);
+	CU_ASSERT_EQUAL(st.hits, 1);
+}
+
 static void test_unwritable_dir(void)
 {
 	struct hs_cache_stats st = { 0 };
@@ -510,6 +565,7 @@ static const struct test_case cache_cases[] = {
 	{ "garbage header recompiled", test_garbage_header },
 	{ "another key's file recompiled", test_foreign_file },
 	{ "empty file recompiled", test_empty_file },
+	{ "concurrent compilers", test_concurrent },
 	{ "unwritable directory still compiles", test_unwritable_dir },
 	{ "no directory: plain compile", test_no_dir },
 	{ "regex database miss then hit", test_regex_hit },
