@@ -802,6 +802,9 @@ static const struct schema schema[] = {
 	S_MAP("vars.port-groups"),
 	S_STR("vars.port-groups.*"),
 
+	S_MAP("detect"),
+	S_STR("detect.hs-cache-dir"),
+
 	S_MAP("threading"),
 	S_INT("threading.workers", 0, 256),
 	S_INT("threading.dispatch-ring-size", 2, 65536),
@@ -1486,6 +1489,7 @@ static const struct field fields[] = {
 	FIELD("default-log-dir", log_dir),
 	FIELD("default-rule-path", rule_path),
 	FIELD("classification-file", classification_file),
+	FIELD("detect.hs-cache-dir", hs_cache_dir),
 	FIELD("threading.workers", workers),
 	FIELD("threading.dispatch-ring-size", dispatch_ring_size),
 	FIELD("threading.event-ring-size", event_ring_size),

@@ -79,6 +79,7 @@ struct mamori_config {
 	const char *log_dir;           /* default-log-dir */
 	const char *rule_path;         /* default-rule-path */
 	const char *classification_file; /* classification-file ("" = default) */
+	const char *hs_cache_dir;      /* detect.hs-cache-dir ("" = no cache) */
 	unsigned workers;              /* threading.workers, 0 = auto */
 	uint32_t dispatch_ring_size;   /* threading.dispatch-ring-size (batches) */
 	uint32_t event_ring_size;      /* threading.event-ring-size (records) */

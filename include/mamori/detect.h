@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <hs/hs.h>
+
 #include "mamori/decode.h"
 #include "mamori/eve.h"
 #include "mamori/flow.h"
@@ -147,5 +149,45 @@ void detect_thresh_free(struct detect_thresh *x);
  * st->thresholded and st->thresh_evicted. NULL x: always. */
 bool detect_thresh_allow(struct detect_thresh *x, struct detect_thread_stats *st,
 			 const struct rule *r, const struct packet *p, const struct flow *f);
+
+/* ---- Hyperscan database cache (hs_cache.c) ---------------------------------
+ *
+ * Compiled databases kept in a directory (config detect.hs-cache-dir), so a
+ * restart or reload with an unchanged ruleset loads instead of compiling.
+ * Files are DIR/<sha1 hex>.hsdb, written atomically (temp file, fsync,
+ * rename); nothing is ever evicted, and any file there may be deleted at
+ * any time. The directory must be writable only by trusted users: a
+ * database loaded from it is run as it is. Startup code only.
+ */
+
+/* What the cache did, summed over calls; the caller logs failures. With a
+ * cache directory every call counts one hit or one miss; load_errors (a
+ * file there but unusable: truncated, corrupt, foreign, not loadable) are
+ * also misses; stores and store_errors count the writes after a miss
+ * that compiled. */
+struct hs_cache_stats {
+	uint64_t hits, misses, stores, store_errors, load_errors;
+};
+
+/*
+ * hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, db,
+ * cerr), or the identical database loaded from dir. dir NULL or "": no
+ * cache, just compile. dir is created (mode 0755) when missing. The key
+ * hashes every expression's length and bytes, flags, ids, n, mode,
+ * hs_version() and the host platform. Cache failures never fail the call:
+ * they are counted in st (NULL: not counted). Returns the compile's result
+ * (*cerr set as hs_compile_lit_multi sets it), or HS_SUCCESS on a hit.
+ */
+hs_error_t hs_cache_compile_lit(const char *dir, const char *const *exprs, const unsigned *flags,
+				const unsigned *ids, const size_t *lens, unsigned n,
+				hs_database_t **db, hs_compile_error_t **cerr,
+				struct hs_cache_stats *st);
+
+/* The same for regex databases: hs_compile_multi(exprs, flags, ids, n,
+ * HS_MODE_BLOCK, NULL, db, cerr) with NUL-terminated expressions. */
+hs_error_t hs_cache_compile_multi(const char *dir, const char *const *exprs,
+				  const unsigned *flags, const unsigned *ids, unsigned n,
+				  hs_database_t **db, hs_compile_error_t **cerr,
+				  struct hs_cache_stats *st);
 
 #endif

@@ -148,6 +148,7 @@ static void test_apply_defaults(void)
 	CU_ASSERT_EQUAL(m.pcap_buffer_size, 64u << 20);
 	CU_ASSERT_STRING_EQUAL(m.rule_path, "rules");
 	CU_ASSERT_STRING_EQUAL(m.classification_file, "");
+	CU_ASSERT_STRING_EQUAL(m.hs_cache_dir, "/var/lib/mamori/hs-cache");
 	CU_ASSERT_EQUAL(m.pcap_file_loop, 1);
 	CU_ASSERT_STRING_EQUAL(m.bpf_filter, "");
 
@@ -196,6 +197,7 @@ static void test_apply_values(void)
 	static const char yaml[] =
 		"sensor-name: tap-3\n"
 		"sensor-id: 42\n"
+		"detect: {hs-cache-dir: \"\"}\n"
 		"threading: {workers: 6}\n"
 		"pcap: {snaplen: 1518, promisc: off, buffer-size: 32mb, bpf-filter: \"not port 22\"}\n"
 		"capture: {checksum-validation: ALL}\n"
@@ -215,6 +217,7 @@ static void test_apply_values(void)
 	CU_ASSERT_EQUAL_FATAL(config_apply(c, &m, &e), 0);
 	CU_ASSERT_STRING_EQUAL(m.sensor_name, "tap-3");
 	CU_ASSERT_EQUAL(m.sensor_id, 42);
+	CU_ASSERT_STRING_EQUAL(m.hs_cache_dir, "");
 	CU_ASSERT_EQUAL(m.workers, 6);
 	CU_ASSERT_EQUAL(m.snaplen, 1518);
 	CU_ASSERT_FALSE(m.promisc);
