@@ -838,6 +838,9 @@ static const struct schema schema[] = {
 	S_SIZE("flow.memcap", 1 << 20, INT64_MAX),
 	S_INT("flow.hash-size", 1024, 16777216),
 
+	S_MAP("stream"),
+	S_BOOL("stream.midstream"),
+
 	S_MAP("flow-timeouts"),
 	S_MAP("flow-timeouts.default"),
 	TIMEOUT("flow-timeouts.default.new"),
@@ -857,6 +860,7 @@ static const struct schema schema[] = {
 	S_MAP("stats"),
 	S_BOOL("stats.enabled"),
 	S_INT("stats.interval", 1, 86400),
+	S_BOOL("stats.decoder-events"),
 
 	S_MAP("outputs"),
 	S_MAP("outputs.eve-log"),
@@ -1506,6 +1510,7 @@ static const struct field fields[] = {
 	FIELD("decoder.erspan.enabled", decode.erspan_enabled),
 	FIELD("flow.memcap", flow_memcap),
 	FIELD("flow.hash-size", flow_hash_size),
+	FIELD("stream.midstream", flow.midstream),
 	FIELD("flow-timeouts.default.new", flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_NEW]),
 	FIELD("flow-timeouts.default.established",
 	      flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_ESTABLISHED]),
@@ -1521,6 +1526,7 @@ static const struct field fields[] = {
 	FIELD("outputs.eve-log.community-id-seed", flow.community_id_seed),
 	FIELD("stats.enabled", stats_enabled),
 	FIELD("stats.interval", stats_interval),
+	FIELD("stats.decoder-events", stats_decoder_events),
 	FIELD("outputs.eve-log.enabled", eve_enabled),
 	FIELD("outputs.eve-log.filename", eve_filename),
 	FIELD("outputs.eve-log.alert.enabled", eve_alert),

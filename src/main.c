@@ -529,6 +529,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
 	oc.eve.sensor_id = rc->sensor_id;
 	oc.eve.log_payload = rc->eve_payload;
 	oc.eve.log_payload_printable = rc->eve_payload_printable;
+	oc.eve.stats_decoder_events = rc->stats_decoder_events;
 	out = output_create(&oc, rings, r.nworkers, collect_stats, &r, errbuf, sizeof(errbuf));
 	if (!out) {
 		log_error("output: %s", errbuf);

@@ -95,10 +95,12 @@ struct mamori_config {
 
 	uint64_t flow_memcap;          /* flow.memcap (all workers together) */
 	uint32_t flow_hash_size;       /* flow.hash-size (per worker) */
-	struct flow_config flow;       /* flow-timeouts.*, community-id-seed */
+	struct flow_config flow;       /* flow-timeouts.*, community-id-seed,
+					* stream.midstream */
 
 	bool stats_enabled;            /* stats.enabled */
 	unsigned stats_interval;       /* stats.interval (s) */
+	bool stats_decoder_events;     /* stats.decoder-events */
 
 	bool eve_enabled;              /* outputs.eve-log.enabled */
 	const char *eve_filename;      /* outputs.eve-log.filename */

@@ -98,6 +98,7 @@ struct eve_ctx {
 	uint32_t sensor_id;
 	bool log_payload;          /* outputs.eve-log.types.alert.payload */
 	bool log_payload_printable;
+	bool stats_decoder_events; /* stats.decoder-events: decoder.event in stats */
 };
 
 /* Append one EVE JSON object (no newline) for ev. Returns 0 or -ENOSPC

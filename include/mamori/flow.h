@@ -55,7 +55,13 @@ enum flow_proto_class { FLOW_PC_DEFAULT = 0, FLOW_PC_TCP, FLOW_PC_UDP, FLOW_PC_I
 
 /* struct flow.flags */
 #define FLOW_F_MIDSTREAM 0x0001  /* TCP flow first seen without a bare SYN */
-#define FLOW_F_ESTABLISHED 0x0002 /* TCP: the three-way handshake completed */
+#define FLOW_F_ESTABLISHED 0x0002 /* TCP: handshake completed, or picked up
+				   * midstream with stream.midstream on */
+/* TCP: the flow was established before the current packet. Detection's
+ * flow:established reads this, as Suricata judges a packet by the session
+ * state it arrives in: the ACK completing a handshake (or the packet a
+ * midstream session is picked up on) is not yet established. */
+#define FLOW_F_PKT_ESTABLISHED 0x0004
 
 enum flow_end_reason {
 	FLOW_END_TIMEOUT = 0,
@@ -95,6 +101,13 @@ struct flow_config {
 	uint32_t timeout[FLOW_PC_MAX][FLOW_TS_MAX]; /* seconds */
 	uint16_t community_id_seed;
 	uint16_t worker_id;      /* mixed into flow_id */
+	/* stream.midstream: take up TCP sessions whose SYN was not seen.
+	 * Off (Suricata's default), such a flow is never established and its
+	 * first packet's sender is the client; on, a first SYN-ACK makes its
+	 * receiver the client and the client's ACK establishes the flow, and
+	 * any other first packet but a RST establishes it from the next
+	 * packet on. */
+	bool midstream;
 	/* Same value for every worker of a run (0 is fine): keys the flow_id
 	 * permutation, so runs and sensors given different seeds number their
 	 * flows differently, and the table's own hash against crafted keys. */

@@ -377,14 +377,15 @@ static bool hdr_match(const struct rule *r, const struct packet *p)
 	return true;
 }
 
-/* Suricata's flow:established: TCP from the handshake's completion on
- * (closing and reset flows included; a FIN or RST before the handshake
- * completed never makes a flow established), other protocols once both
- * directions have been seen. */
+/* Suricata's flow:established: TCP from the packet after the handshake's
+ * completion (or after a midstream pickup, stream.midstream) on, closing
+ * and reset flows included; a FIN or RST before the handshake completed
+ * never makes a flow established. Other protocols once both directions
+ * have been seen, this packet included. */
 static bool flow_established(const struct flow *f)
 {
 	if (f->key.proto == 6)
-		return (f->flags & FLOW_F_ESTABLISHED) != 0;
+		return (f->flags & FLOW_F_PKT_ESTABLISHED) != 0;
 	return f->pkts[0] && f->pkts[1];
 }
 

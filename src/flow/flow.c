@@ -79,6 +79,7 @@ struct flow_table {
 	uint32_t nbuckets;
 	uint32_t max_flows;
 	uint16_t worker_id;
+	bool midstream;                 /* stream.midstream */
 	unsigned sweep_pos;             /* list the next sweep starts at */
 	struct flow_stats stats;
 };
@@ -412,6 +413,7 @@ struct flow_table *flow_table_create(const struct flow_config *cfg,
 	ft->max_flows = cfg->max_flows;
 	ft->worker_id = cfg->worker_id;
 	ft->run_seed = cfg->run_seed;
+	ft->midstream = cfg->midstream;
 	ft->on_end = on_end;
 	ft->arg = arg;
 	for (unsigned pc = 0; pc < FLOW_PC_MAX; pc++)
@@ -514,8 +516,11 @@ static struct flow *flow_new(struct flow_table *ft, const struct flow_key *k,
 		uint8_t fl = p->tcp_flags & (TCP_SYN | TCP_ACK);
 
 		/* a SYN-ACK first means we missed the SYN: its destination
-		 * opened the connection */
-		if (fl == (TCP_SYN | TCP_ACK))
+		 * opened the connection. Suricata turns the flow around only
+		 * when it picks the session up (stream.midstream); otherwise
+		 * the first packet's sender stays the client. */
+		if (fl == (TCP_SYN | TCP_ACK) && ft->midstream &&
+		    !(p->tcp_flags & (TCP_RST | TCP_FIN)))
 			f->client = !swapped;
 		if (fl != TCP_SYN)
 			f->flags |= FLOW_F_MIDSTREAM;
@@ -578,9 +583,18 @@ struct flow *flow_lookup(struct flow_table *ft, const struct packet *p)
 
 /*
  * TCP states, deliberately simpler than a stream engine's: no sequence
- * checks, just enough to pick the timeout class and to count handshakes.
- * RST wins from any state; a FIN moves to CLOSING, and FINs from both sides
- * to CLOSED; a closed or reset flow changes only through reuse.
+ * checks, just enough to pick the timeout class, to count handshakes and
+ * to say when a flow is established. RST wins from any state; a FIN moves
+ * to CLOSING, and FINs from both sides to CLOSED; a closed or reset flow
+ * changes only through reuse.
+ *
+ * A flow whose SYN was missed is taken up the way Suricata's stream engine
+ * does with stream.midstream on (its checks in this order): a RST never
+ * starts a session; a FIN or an ACK without SYN starts one as established
+ * (a FIN then closing, like any FIN); a first SYN-ACK starts it half open,
+ * turned around in flow_new(), and the client's ACK completes it. With midstream
+ * off such a flow stays in state NONE and is never established, which is
+ * also what a packet without ACK, FIN or RST leaves behind either way.
  */
 static void tcp_update(struct flow_table *ft, struct flow *f, uint8_t fl,
 		       enum flow_dir d, bool is_new)
@@ -595,11 +609,21 @@ static void tcp_update(struct flow_table *ft, struct flow *f, uint8_t fl,
 	if (s == TCP_STATE_CLOSED || s == TCP_STATE_RESET)
 		return;
 
-	if (is_new) {
-		/* SYN-ACK first: the handshake is half seen, the client's ACK
-		 * still completes it */
-		if (fl & TCP_SYN)
-			s = (fl & TCP_ACK) ? TCP_STATE_SYN_RECV : TCP_STATE_SYN_SENT;
+	if (s == TCP_STATE_NONE) {
+		if ((fl & (TCP_SYN | TCP_ACK | TCP_FIN)) == TCP_SYN) {
+			if (is_new)
+				s = TCP_STATE_SYN_SENT;
+		} else if (!ft->midstream) {
+			/* not picked up: no session, never established */
+		} else if ((fl & (TCP_SYN | TCP_FIN)) == TCP_SYN) {
+			/* SYN-ACK: half open only on the first packet, which
+			 * flow_new() turned around */
+			if (is_new)
+				s = TCP_STATE_SYN_RECV;
+		} else if (fl & (TCP_FIN | TCP_ACK)) {
+			s = TCP_STATE_ESTABLISHED;
+			f->flags |= FLOW_F_ESTABLISHED;
+		}
 	} else if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
 		if (s == TCP_STATE_SYN_SENT && d == FLOW_TOCLIENT)
 			s = TCP_STATE_SYN_RECV;
@@ -647,6 +671,9 @@ struct flow *flow_packet(struct flow_table *ft, const struct packet *p,
 	}
 
 	d = (uint8_t)sw == f->client ? FLOW_TOSERVER : FLOW_TOCLIENT;
+	/* detection judges the packet by the state it arrived in */
+	if (f->flags & FLOW_F_ESTABLISHED)
+		f->flags |= FLOW_F_PKT_ESTABLISHED;
 	f->pkts[d]++;
 	f->bytes[d] += p->wirelen;
 	if (p->ts_us > f->last_us)

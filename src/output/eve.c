@@ -486,7 +486,8 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	D(ipv6_in_ipv6); D(ipv4_frag); D(ipv6_frag); D(other_l3); D(other_l4);
 	D(max_pkt_size);
 #undef D
-	eve_decoder_events(j, d->events, &f2);
+	if (ctx->stats_decoder_events)
+		eve_decoder_events(j, d->events, &f2);
 	json_raw(j, "}", 1);
 
 	f2 = true;

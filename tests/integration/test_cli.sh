@@ -154,6 +154,18 @@ for line in open(sys.argv[1]):
             assert f["bytes_toserver"] > 0 and f["bytes_toclient"] > 0, line
 PY
 
+# stats.decoder-events (on by default, as in Suricata) puts the per-reason
+# decoder.event counters in the stats record; off leaves them out and the
+# other decoder counters in
+mkdir -p "$WORK/noev"
+expect_exit "run with stats.decoder-events off" 0 "$MAMORI" -r "$WORK/t.pcap" -l "$WORK/noev" \
+	--set stats.decoder-events=false
+check_eq "decoder.event present by default" yes \
+	"$(tail -n 1 "$WORK/w1/eve.json" | python3 -c 'import json,sys; print("yes" if "event" in json.load(sys.stdin)["stats"]["decoder"] else "no")')"
+check_eq "decoder.event absent with decoder-events off" no \
+	"$(tail -n 1 "$WORK/noev/eve.json" | python3 -c 'import json,sys; print("yes" if "event" in json.load(sys.stdin)["stats"]["decoder"] else "no")')"
+check_eq "decoder.pkts still there with decoder-events off" "$frames" "$(stats_field "$WORK/noev/eve.json" decoder.pkts)"
+
 # pcap-file.loop reads the file again with time moving forward: three
 # passes decode three times the frames, and TCP flows of a later pass are
 # new flows (port reuse after close), not continuations

@@ -180,6 +180,9 @@ static void test_apply_defaults(void)
 
 	CU_ASSERT_TRUE(m.stats_enabled);
 	CU_ASSERT_EQUAL(m.stats_interval, 8);
+	/* Suricata's defaults */
+	CU_ASSERT_TRUE(m.stats_decoder_events);
+	CU_ASSERT_FALSE(m.flow.midstream);
 	CU_ASSERT_TRUE(m.eve_enabled);
 	CU_ASSERT_STRING_EQUAL(m.eve_filename, "eve.json");
 	CU_ASSERT_TRUE(m.eve_alert);
@@ -204,6 +207,8 @@ static void test_apply_values(void)
 		"decoder: {vxlan: {enabled: no, ports: 8472}}\n"
 		"flow: {memcap: 1gb, hash-size: 5000}\n"
 		"flow-timeouts: {tcp: {established: 3600}, icmp: {new: 5}}\n"
+		"stream: {midstream: true}\n"
+		"stats: {decoder-events: no}\n"
 		"outputs:\n"
 		"  eve-log: {community-id-seed: 7, flow: {enabled: yes}, alert: {payload: no}}\n"
 		"  console: {enabled: false}\n";
@@ -231,6 +236,8 @@ static void test_apply_values(void)
 	/* rounded up to a power of two */
 	CU_ASSERT_EQUAL(m.flow_hash_size, 8192);
 	CU_ASSERT_EQUAL(m.flow.hash_size, 8192);
+	CU_ASSERT_TRUE(m.flow.midstream);
+	CU_ASSERT_FALSE(m.stats_decoder_events);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_TCP][FLOW_TS_ESTABLISHED], 3600);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_TCP][FLOW_TS_NEW], 60);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_ICMP][FLOW_TS_NEW], 5);

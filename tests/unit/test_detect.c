@@ -392,8 +392,12 @@ static void test_flow(void)
 	memset(&f, 0, sizeof(f));
 	f.key.proto = 6;
 	f.tcp_state = TCP_STATE_ESTABLISHED;
+	/* the packet that completed the handshake is not yet established,
+	 * as in Suricata: a packet is judged by the state it arrived in */
 	f.flags = FLOW_F_ESTABLISHED;
 	p = tcp_s(&t, "x");
+	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "3,4");
+	f.flags = FLOW_F_ESTABLISHED | FLOW_F_PKT_ESTABLISHED;
 	EXPECT(run(&v, p, &f, FLOW_TOSERVER), "1,4");
 	CU_ASSERT_EQUAL(f.alerted, 1);
 	EXPECT(run(&v, p, &f, FLOW_TOCLIENT), "2,4");

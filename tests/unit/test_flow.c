@@ -381,26 +381,43 @@ static void test_tcp_handshake(void)
 	flow_table_destroy(ft);
 }
 
-static void test_tcp_midstream(void)
+static struct flow_table *mktable_midstream(bool midstream)
 {
-	struct flow_table *ft = mktable(16, NULL);
+	struct flow_config cfg;
+
+	flow_config_default(&cfg);
+	CU_ASSERT_FALSE(cfg.midstream); /* Suricata's default */
+	cfg.max_flows = 16;
+	cfg.hash_size = 64;
+	cfg.midstream = midstream;
+	return flow_table_create(&cfg, NULL, NULL);
+}
+
+/* stream.midstream off: a TCP flow without its SYN is not picked up */
+static void test_tcp_midstream_off(void)
+{
+	struct flow_table *ft = mktable_midstream(false);
 	const char *c = "10.0.0.1", *s = "10.0.0.2";
 	enum flow_dir d;
 	struct flow *f;
 
-	/* SYN-ACK first: its destination is the client */
+	/* SYN-ACK first: its sender stays the client, nothing establishes */
 	f = feed(ft, tcp(s, 80, c, 1234, TCP_SYN | TCP_ACK, T0), &d);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(d, FLOW_TOCLIENT);
-	CU_ASSERT_EQUAL(f->client, 0);
-	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_SYN_RECV);
+	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
+	CU_ASSERT_EQUAL(f->client, 1);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_NONE);
 	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_MIDSTREAM, 0);
 	feed(ft, tcp(c, 1234, s, 80, TCP_ACK, T0 + 1), &d);
+	CU_ASSERT_EQUAL(d, FLOW_TOCLIENT);
+	feed(ft, tcp(s, 80, c, 1234, TCP_ACK | TCP_PSH, T0 + 2), &d);
 	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
-	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_ESTABLISHED);
-	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 1);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_NONE);
+	CU_ASSERT_EQUAL(f->flags & (FLOW_F_ESTABLISHED | FLOW_F_PKT_ESTABLISHED), 0);
+	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 0);
 
-	/* no SYN at all: state NONE, established class once both sides spoke */
+	/* no SYN at all: state NONE, established class once both sides spoke,
+	 * but never established for detection */
 	f = feed(ft, tcp(s, 443, c, 5555, TCP_ACK | TCP_PSH, T0), &d);
 	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
 	CU_ASSERT_EQUAL(f->client, 1);
@@ -413,7 +430,82 @@ static void test_tcp_midstream(void)
 	CU_ASSERT_EQUAL(d, FLOW_TOCLIENT);
 	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_NONE);
 	CU_ASSERT_EQUAL(f->list, FLOW_LIST(FLOW_PC_TCP, FLOW_TS_ESTABLISHED));
+	CU_ASSERT_EQUAL(f->flags & (FLOW_F_ESTABLISHED | FLOW_F_PKT_ESTABLISHED), 0);
+
+	/* a FIN still closes it for the timeout class */
+	feed(ft, tcp(c, 5555, s, 443, TCP_ACK | TCP_FIN, T0 + 3), NULL);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_CLOSING);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 0);
+	flow_table_destroy(ft);
+}
+
+/* stream.midstream on: picked up as Suricata's stream engine does */
+static void test_tcp_midstream_on(void)
+{
+	struct flow_table *ft = mktable_midstream(true);
+	const char *c = "10.0.0.1", *s = "10.0.0.2";
+	enum flow_dir d;
+	struct flow *f;
+
+	/* SYN-ACK first: its destination is the client; the client's ACK
+	 * completes the handshake, established from the next packet on */
+	f = feed(ft, tcp(s, 80, c, 1234, TCP_SYN | TCP_ACK, T0), &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(d, FLOW_TOCLIENT);
+	CU_ASSERT_EQUAL(f->client, 0);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_SYN_RECV);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_MIDSTREAM, 0);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+	feed(ft, tcp(c, 1234, s, 80, TCP_ACK, T0 + 1), &d);
+	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_ESTABLISHED);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_PKT_ESTABLISHED, 0);
 	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 1);
+	feed(ft, tcp(s, 80, c, 1234, TCP_ACK | TCP_PSH, T0 + 2), &d);
+	CU_ASSERT_EQUAL(d, FLOW_TOCLIENT);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_PKT_ESTABLISHED, 0);
+
+	/* an ACK first: its sender is the client, the session established
+	 * at once for the timeout class and from the next packet on for
+	 * detection, whichever side sends it */
+	f = feed(ft, tcp(s, 443, c, 5555, TCP_ACK | TCP_PSH, T0), &d);
+	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
+	CU_ASSERT_EQUAL(f->client, 1);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_ESTABLISHED);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_MIDSTREAM, 0);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_PKT_ESTABLISHED, 0);
+	CU_ASSERT_EQUAL(f->list, FLOW_LIST(FLOW_PC_TCP, FLOW_TS_ESTABLISHED));
+	feed(ft, tcp(c, 5555, s, 443, TCP_ACK, T0 + 1), &d);
+	CU_ASSERT_EQUAL(d, FLOW_TOCLIENT);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_PKT_ESTABLISHED, 0);
+	/* a pickup is not a handshake */
+	CU_ASSERT_EQUAL(flow_table_stats(ft)->tcp_established, 1);
+
+	/* a FIN first is picked up too, closing */
+	f = feed(ft, tcp(c, 6000, s, 25, TCP_ACK | TCP_FIN, T0), &d);
+	CU_ASSERT_EQUAL(d, FLOW_TOSERVER);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_CLOSING);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+
+	/* a RST first never starts a session */
+	f = feed(ft, tcp(c, 6001, s, 25, TCP_ACK | TCP_RST, T0), &d);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_RESET);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+
+	/* a full handshake is unchanged by the setting: the completing ACK
+	 * itself is not yet established */
+	f = feed(ft, tcp(c, 7000, s, 22, TCP_SYN, T0), NULL);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_MIDSTREAM, 0);
+	f = feed(ft, tcp(s, 22, c, 7000, TCP_SYN | TCP_ACK, T0), NULL);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_ESTABLISHED, 0);
+	f = feed(ft, tcp(c, 7000, s, 22, TCP_ACK, T0), NULL);
+	CU_ASSERT_EQUAL(f->tcp_state, TCP_STATE_ESTABLISHED);
+	CU_ASSERT_EQUAL(f->flags & FLOW_F_PKT_ESTABLISHED, 0);
+	f = feed(ft, tcp(c, 7000, s, 22, TCP_ACK | TCP_PSH, T0), NULL);
+	CU_ASSERT_NOT_EQUAL(f->flags & FLOW_F_PKT_ESTABLISHED, 0);
 	flow_table_destroy(ft);
 }
 
@@ -1238,7 +1330,8 @@ static const struct test_case table_cases[] = {
 
 static const struct test_case tcp_cases[] = {
 	{ "handshake", test_tcp_handshake },
-	{ "midstream", test_tcp_midstream },
+	{ "midstream off", test_tcp_midstream_off },
+	{ "midstream on", test_tcp_midstream_on },
 	{ "FIN and RST", test_tcp_fin_rst },
 	{ "port reuse after close", test_tcp_reuse },
 	{ NULL, NULL }

@@ -680,8 +680,8 @@ static void test_proto_name(void)
 	CU_ASSERT_STRING_EQUAL(eve_proto_name(0, buf, sizeof(buf)), "0");
 }
 
-static const struct eve_ctx ctx_plain = { "sensor-1", 7, false, false };
-static const struct eve_ctx ctx_payload = { "sensor-1", 7, true, true };
+static const struct eve_ctx ctx_plain = { "sensor-1", 7, false, false, true };
+static const struct eve_ctx ctx_payload = { "sensor-1", 7, true, true, true };
 
 static void v4(union ip_addr *a, uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
 {
@@ -1329,6 +1329,33 @@ static void test_fast_line(void)
 
 /* ---- stats_read_u64 ------------------------------------------------------ */
 
+/* stats.decoder-events off: the per-reason counters leave the record, the
+ * decoder's other counters and the rest of the record stay */
+static void test_stats_no_decoder_events(void)
+{
+	static char buf[65536];
+	struct eve_ctx ctx = ctx_plain;
+	struct stats_snapshot s;
+	struct json_buf j;
+
+	make_snapshot(&s);
+	ctx.stats_decoder_events = false;
+	json_init(&j, buf, sizeof(buf));
+	CU_ASSERT_EQUAL_FATAL(eve_format_stats(&j, &ctx, &s), 0);
+	CU_ASSERT_FATAL(json_valid(buf));
+	CU_ASSERT_PTR_NULL(jget(buf, "stats.decoder.event"));
+	CU_ASSERT_EQUAL(jmembers(buf, "stats.decoder"), 26);
+	ASSERT_FIELD(buf, "stats.decoder.pkts", "3000");
+	ASSERT_FIELD(buf, "stats.flow.total", "4001");
+
+	/* and on again, the same snapshot has them */
+	ctx.stats_decoder_events = true;
+	json_init(&j, buf, sizeof(buf));
+	CU_ASSERT_EQUAL_FATAL(eve_format_stats(&j, &ctx, &s), 0);
+	CU_ASSERT_PTR_NOT_NULL(jget(buf, "stats.decoder.event"));
+	CU_ASSERT_EQUAL(jmembers(buf, "stats.decoder"), 26 + 1);
+}
+
 static void test_stats_copy(void)
 {
 	struct flow_stats a, b;
@@ -1828,6 +1855,7 @@ static const struct test_case eve_cases[] = {
 	{ "unknown record type", test_event_unknown_type },
 	{ "no partial record on overflow", test_event_truncation },
 	{ "stats record", test_stats_record },
+	{ "stats without decoder events", test_stats_no_decoder_events },
 	{ "fast line", test_fast_line },
 	{ "stats_read_u64", test_stats_copy },
 	{ NULL, NULL }
