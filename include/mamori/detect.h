@@ -39,7 +39,7 @@ struct detect_engine_stats {
 	 * sum of the four reasons below. */
 	uint64_t rules_skipped_unsupported;
 	uint64_t skipped_flowbits;      /* xbits, flowint, flowbit id >= FLOW_BITS_MAX */
-	uint64_t skipped_threshold;     /* backoff, track by_flow, unique_on */
+	uint64_t skipped_threshold;     /* a threshold the engine cannot run */
 	uint64_t skipped_pcre;          /* a pcre PCRE2 does not compile */
 	uint64_t skipped_keyword;       /* base64, fragbits, ipopts, stream_size, ... */
 };
@@ -143,10 +143,13 @@ struct detect_thresh;
 
 /* Whether the engine implements this filter (NONE: yes). */
 bool detect_thresh_supported(const struct rule_threshold *t);
-struct detect_thresh *detect_thresh_new(void);      /* NULL: out of memory */
+/* port_sets: some rule uses detection_filter unique_on (2 MiB more).
+ * NULL: out of memory. */
+struct detect_thresh *detect_thresh_new(bool port_sets);
 void detect_thresh_free(struct detect_thresh *x);
 /* Whether this match of r (on p, in flow f or NULL) may alert; counts
- * st->thresholded and st->thresh_evicted. NULL x: always. */
+ * st->thresholded and st->thresh_evicted. NULL x: always. A track by_flow
+ * filter without a flow: never. */
 bool detect_thresh_allow(struct detect_thresh *x, struct detect_thread_stats *st,
 			 const struct rule *r, const struct packet *p, const struct flow *f);
 

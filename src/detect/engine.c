@@ -81,6 +81,7 @@ struct detect_engine {
 	hs_scratch_t *scratch;          /* prototype, cloned per thread */
 	uint32_t max_ovec;
 	bool has_thresh;                /* some active rule has a threshold */
+	bool has_unique;                /* ... a detection_filter unique_on */
 	struct detect_engine_stats st;
 };
 
@@ -552,6 +553,8 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs, char *err, s
 		if (r->threshold.type != RULE_THRESH_NONE ||
 		    r->detection_filter.type != RULE_THRESH_NONE)
 			e->has_thresh = true;
+		if (r->detection_filter.unique_on)
+			e->has_unique = true;
 	}
 	for (int g = 0; g < GROUP_MAX; g++)
 		if (build_group(e, g, err, errlen))
@@ -596,7 +599,7 @@ struct detect_thread *detect_thread_new(const struct detect_engine *e)
 	t->cand = calloc((size_t)e->nrules / 64 + 1, sizeof(*t->cand));
 	if (!t->cand || detect_vctx_init(&t->v, e->max_ovec))
 		goto fail;
-	if (e->has_thresh && !(t->thresh = detect_thresh_new()))
+	if (e->has_thresh && !(t->thresh = detect_thresh_new(e->has_unique)))
 		goto fail;
 	if (e->scratch && hs_clone_scratch(e->scratch, &t->scratch) != HS_SUCCESS)
 		goto fail;

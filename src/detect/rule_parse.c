@@ -1972,6 +1972,23 @@ static int kw_flowint(struct pctx *c, char *v, const struct kw *k)
 	return 0;
 }
 
+/* Whether every protocol the rule matches carries ports. */
+static bool ported_only(const struct rule *r)
+{
+	bool any = false;
+
+	if (r->flags & RULE_PROTO_ANY)
+		return false;
+	for (unsigned p = 0; p < 256; p++) {
+		if (!(r->protos[p >> 3] & (1u << (p & 7))))
+			continue;
+		if (p != 6 && p != 17 && p != 132)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 static int kw_threshold(struct pctx *c, char *v, const struct kw *k)
 {
 	static const char *const types[] = { NULL, "limit", "threshold", "both", NULL,
@@ -2040,9 +2057,15 @@ static int kw_threshold(struct pctx *c, char *v, const struct kw *k)
 		has_seconds = has_mult;
 		if (!has_mult)
 			return fail(c, v, "missing multiplier");
+		/* Suricata keeps backoff state on the flow only */
+		if (has_track && t->track != RULE_TRACK_BY_FLOW)
+			return fail(c, v, "backoff needs track by_flow");
 	} else if (has_mult) {
 		return fail(c, v, "multiplier is for type backoff only");
 	}
+	/* distinct ports need a protocol with ports, as in Suricata */
+	if (t->unique_on && !ported_only(c->r))
+		return fail(c, v, "unique_on needs a tcp, udp or sctp rule");
 	if (!has_type || !has_track || !has_count || !has_seconds) {
 		t->type = RULE_THRESH_NONE;
 		return fail(c, v, "missing %s", !has_type ? "type" : !has_track ? "track"

@@ -704,17 +704,18 @@ static void test_skip_counters(void)
 
 	env_open(&v, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n"
 		     R "(xbits:isset,x,track ip_src; sid:2;)\n"
-		     R "(content:\"x\"; threshold:type backoff, track by_src, count 1, multiplier 10; sid:3;)\n"
+		     R "(content:\"x\"; threshold:type backoff, track by_flow, count 1, multiplier 10; sid:3;)\n"
 		     R "(content:\"x\"; stream_size:client,>,5; sid:4;)\n"
 		     R "(content:\"x\"; sid:5;)\n"
 		     R "(pcre:\"/(unclosed/\"; sid:6;)\n");
 	detect_engine_info(v.e, &st);
 	CU_ASSERT_EQUAL(st.rules_total, 6);
-	CU_ASSERT_EQUAL(st.rules_active, 1);
+	/* every threshold form runs now; sid 3 (by_flow) sees no flow here */
+	CU_ASSERT_EQUAL(st.rules_active, 2);
 	CU_ASSERT_EQUAL(st.rules_skipped_app_layer, 1);
-	CU_ASSERT_EQUAL(st.rules_skipped_unsupported, 4);
+	CU_ASSERT_EQUAL(st.rules_skipped_unsupported, 3);
 	CU_ASSERT_EQUAL(st.skipped_flowbits, 1);
-	CU_ASSERT_EQUAL(st.skipped_threshold, 1);
+	CU_ASSERT_EQUAL(st.skipped_threshold, 0);
 	CU_ASSERT_EQUAL(st.skipped_keyword, 1);
 	CU_ASSERT_EQUAL(st.skipped_pcre, 1);
 	EXPECT(run_s(&v, "x"), "5");

@@ -1262,8 +1262,29 @@ static void test_threshold(void)
 	CU_ASSERT_EQUAL(r->threshold.type, RULE_THRESH_BACKOFF);
 	CU_ASSERT_EQUAL(r->threshold.track, RULE_TRACK_BY_FLOW);
 	CU_ASSERT_EQUAL(r->threshold.multiplier, 2);
+	CU_ASSERT_EQUAL(r->threshold.count, 1);
+	CU_ASSERT_EQUAL(r->threshold.seconds, 0);
 	r = one(P "sid:1;)");
 	CU_ASSERT_EQUAL(r->threshold.type, RULE_THRESH_NONE);
+	CU_ASSERT_EQUAL(r->detection_filter.unique_on, 0);
+
+	/* by_flow for every type; unique_on on every ported protocol */
+	r = one(P "detection_filter:track by_flow, count 3, seconds 7; sid:1;)");
+	CU_ASSERT_EQUAL(r->detection_filter.track, RULE_TRACK_BY_FLOW);
+	CU_ASSERT_EQUAL(r->detection_filter.unique_on, 0);
+	r = one(P "threshold:type limit, track by_flow, count 1, seconds 3600; sid:1;)");
+	CU_ASSERT_EQUAL(r->threshold.track, RULE_TRACK_BY_FLOW);
+	CU_ASSERT_EQUAL(r->threshold.seconds, 3600);
+	r = one("alert udp any any -> any any (detection_filter:track by_src, count 2, "
+		"seconds 60, unique_on src_port; sid:1;)");
+	CU_ASSERT_EQUAL(r->detection_filter.unique_on, 1);
+	CU_ASSERT_EQUAL(r->detection_filter.track, RULE_TRACK_BY_SRC);
+	r = one("alert sctp any any -> any any (detection_filter:track by_dst, count 2, "
+		"seconds 60, unique_on dst_port; sid:1;)");
+	CU_ASSERT_EQUAL(r->detection_filter.unique_on, 2);
+	r = one("alert http any any -> any any (detection_filter:track by_dst, count 2, "
+		"seconds 60, unique_on dst_port; sid:1;)");
+	CU_ASSERT_EQUAL(r->detection_filter.unique_on, 2);
 }
 
 static const struct test_case option_cases[] = {
@@ -1483,6 +1504,24 @@ static const struct {
 	  "t.rules:1:83: threshold: unknown option 'burst'" },
 	{ "alert tcp any any -> any any (threshold:type backoff,track by_flow,count 1,seconds 5; sid:1;)",
 	  "t.rules:1:41: threshold: backoff takes multiplier, not seconds" },
+	{ "alert tcp any any -> any any (threshold:type backoff,track by_src,count 1,multiplier 10; sid:1;)",
+	  "t.rules:1:41: threshold: backoff needs track by_flow" },
+	{ "alert tcp any any -> any any (threshold:type backoff,track by_flow,count 1; sid:1;)",
+	  "t.rules:1:41: threshold: missing multiplier" },
+	{ "alert tcp any any -> any any (threshold:type backoff,track by_flow,count 1,multiplier 1; sid:1;)",
+	  "t.rules:1:87: threshold: 1 is out of range (2 to 4294967295)" },
+	{ "alert tcp any any -> any any (threshold:type limit,track by_flow,count 1,seconds 1,multiplier 2; sid:1;)",
+	  "t.rules:1:41: threshold: multiplier is for type backoff only" },
+	{ "alert tcp any any -> any any (threshold:type limit,track by_src,count 1,seconds 1,unique_on dst_port; sid:1;)",
+	  "t.rules:1:83: threshold: unknown option 'unique_on'" },
+	{ "alert tcp any any -> any any (detection_filter:track by_src,count 1,seconds 1,unique_on dport; sid:1;)",
+	  "t.rules:1:89: detection_filter: expected src_port or dst_port" },
+	{ "alert ip any any -> any any (detection_filter:track by_src,count 1,seconds 1,unique_on dst_port; sid:1;)",
+	  "t.rules:1:47: detection_filter: unique_on needs a tcp, udp or sctp rule" },
+	{ "alert icmp any any -> any any (detection_filter:track by_dst,count 1,seconds 1,unique_on src_port; sid:1;)",
+	  "t.rules:1:49: detection_filter: unique_on needs a tcp, udp or sctp rule" },
+	{ "alert dns any any -> any any (detection_filter:track by_src,count 5; sid:1;)",
+	  "t.rules:1:48: detection_filter: missing seconds" },
 	{ "alert tcp any any -> any any (detection_filter:track by_src,count 5; sid:1;)",
 	  "t.rules:1:48: detection_filter: missing seconds" },
 	{ "alert tcp any any -> any any (detection_filter:type limit,track by_src,count 5,seconds 1; sid:1;)",
