@@ -29,6 +29,7 @@
 #include "mamori/dispatch.h"
 #include "mamori/log.h"
 #include "mamori/output.h"
+#include "mamori/reload.h"
 #include "mamori/rule.h"
 #include "mamori/worker.h"
 
@@ -36,6 +37,17 @@
 
 static volatile int stop_requested;
 static struct dispatch *signal_dispatch;
+static struct reloader *signal_reloader;
+
+/* SIGHUP, SIGUSR2: reload the rules (a write to the reloader's pipe) */
+static void on_reload_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	reloader_request(signal_reloader);
+	errno = saved;
+}
 
 static void on_signal(int sig)
 {
@@ -235,6 +247,7 @@ struct run {
 	unsigned nworkers;
 	struct dispatch disp;
 	uint64_t start_us;
+	struct reloader *reloader;      /* NULL: no rules */
 };
 
 static void collect_stats(void *arg, struct stats_snapshot *s)
@@ -249,6 +262,10 @@ static void collect_stats(void *arg, struct stats_snapshot *s)
 	STATS_COPY(&s->dispatch, &r->disp.stats);
 	for (unsigned i = 0; i < r->nworkers; i++)
 		worker_collect(&r->workers[i], s);
+	if (r->reloader) {
+		s->detect.has_ruleset = true;
+		reloader_info(r->reloader, &s->detect.ruleset);
+	}
 }
 
 static unsigned default_workers(void)
@@ -332,7 +349,8 @@ static void rule_file_path(const struct mamori_config *rc, const char *name,
  * (2 when a file is unreadable, or under -T when a rule failed).
  */
 static struct ruleset *load_rules(const struct cli *cli, const struct config *cfg,
-				  const struct mamori_config *rc, int *status)
+				  const struct mamori_config *rc, const struct ruleset *prev,
+				  int *status)
 {
 	char path[PATH_MAX], cls[PATH_MAX];
 	const char *name, *value;
@@ -358,8 +376,9 @@ static struct ruleset *load_rules(const struct cli *cli, const struct config *cf
 		cls[0] = '\0';
 	}
 	rs = ruleset_new(cfg, cls[0] ? cls : NULL);
-	if (!rs) {
-		fprintf(stderr, "mamori: cannot set up the ruleset: %s\n", strerror(errno));
+	if (!rs || (prev && ruleset_inherit_bits(rs, prev) < 0)) {
+		fprintf(stderr, "mamori: cannot set up the ruleset: %s\n", strerror(ENOMEM));
+		ruleset_free(rs);
 		*status = 1;
 		return NULL;
 	}
@@ -396,11 +415,41 @@ static struct ruleset *load_rules(const struct cli *cli, const struct config *cf
 	if (ruleset_disabled(rs) || ruleset_app_layer(rs))
 		fprintf(stderr, "%zu rules commented out; %zu loaded rules need the "
 			"application layer\n", ruleset_disabled(rs), ruleset_app_layer(rs));
-	printf("%zu rules loaded, %zu rules failed\n", ruleset_count(rs),
-	       ruleset_failed(rs));
+	if (prev)
+		log_notice("%zu rules loaded, %zu rules failed", ruleset_count(rs),
+			   ruleset_failed(rs));
+	else
+		printf("%zu rules loaded, %zu rules failed\n", ruleset_count(rs),
+		       ruleset_failed(rs));
 	fflush(stdout);
 	if (cli->test_mode && ruleset_failed(rs) > 0 && *status == 0)
 		*status = EXIT_USAGE;
+	return rs;
+}
+
+/* What a reload needs to load the rules as at startup. The configuration is
+ * not read again: rule files (-S, rule-files) are. */
+struct reload_arg {
+	const struct cli *cli;
+	const struct config *cfg;
+	const struct mamori_config *rc;
+};
+
+static struct ruleset *reload_rules(void *arg, const struct ruleset *prev, char *err,
+				    size_t errlen)
+{
+	struct reload_arg *ra = arg;
+	int status = 0;
+	struct ruleset *rs = load_rules(ra->cli, ra->cfg, ra->rc, prev, &status);
+
+	if (status && rs) {
+		/* an unreadable rule file */
+		snprintf(err, errlen, "a rule file could not be read (see above)");
+		ruleset_free(rs);
+		return NULL;
+	}
+	if (!rs)
+		snprintf(err, errlen, "no rules (see above)");
 	return rs;
 }
 
@@ -425,9 +474,15 @@ static int check_bpf(const char *filter)
 	return rc;
 }
 
-static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
-		      const struct detect_engine *engine)
+/* Run until the input ends or a signal stops it. *rules and *engine are
+ * the live ruleset and engine (NULL: no rules); a reload replaces them, so
+ * they are handed back for the caller to free. */
+static int run_sensor(const struct cli *cli, const struct config *cfg,
+		      const struct mamori_config *rc_in, struct ruleset **rules,
+		      struct detect_engine **engine, uint64_t rules_mem)
 {
+	struct reload_arg ra = { cli, cfg, rc_in };
+	struct detect_engine_config dc = { .hs_cache_dir = rc_in->hs_cache_dir };
 	struct mamori_config rcv = *rc_in, *rc = &rcv;
 	struct run r;
 	struct capture_config cc;
@@ -491,7 +546,7 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
 	}
 	memset(r.workers, 0, sizeof(struct worker) * r.nworkers);
 	for (i = 0; i < r.nworkers; i++) {
-		err = worker_init(&r.workers[i], i, rc, (uint32_t)max_flows, live, engine);
+		err = worker_init(&r.workers[i], i, rc, (uint32_t)max_flows, live, *engine);
 		if (err < 0) {
 			log_error("worker %u: cannot allocate its tables (%s); lower "
 				  "flow.memcap, threading.dispatch-ring-size (256 KiB a batch) "
@@ -544,6 +599,22 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
 	signal_dispatch = &r.disp;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (*engine) {
+		r.reloader = reloader_start(r.workers, r.nworkers, *rules, *engine, rules_mem,
+					    &dc, reload_rules, &ra);
+		if (!r.reloader) {
+			log_error("cannot start the rule reloader");
+			goto done;
+		}
+		/* the reloader owns them now; reloader_stop hands them back */
+		*rules = NULL;
+		*engine = NULL;
+		signal_reloader = r.reloader;
+		sa.sa_handler = on_reload_signal;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
+	}
 
 	if (output_start(out) < 0) {
 		log_error("cannot start the output thread");
@@ -577,6 +648,18 @@ static int run_sensor(const struct cli *cli, const struct mamori_config *rc_in,
 	}
 done:
 	signal_dispatch = NULL;
+	if (r.reloader) {
+		/* a late SIGHUP is ignored from here on */
+		sa.sa_handler = SIG_IGN;
+		sa.sa_flags = 0;
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
+		signal_reloader = NULL;
+		/* workers that never started count as exited for a swap */
+		for (i = started; i < r.nworkers; i++)
+			__atomic_store_n(&r.workers[i].exited, 1, __ATOMIC_RELEASE);
+		reloader_stop(r.reloader, rules, engine);
+	}
 	if (out)
 		output_destroy(out);
 	if (r.workers)
@@ -597,6 +680,7 @@ int main(int argc, char **argv)
 	struct detect_engine *engine = NULL;
 	struct detect_engine_stats es;
 	char err[512];
+	uint64_t mem0;
 	int status;
 
 	memset(&cli, 0, sizeof(cli));
@@ -625,7 +709,8 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	rules = load_rules(&cli, cfg, &rc, &status);
+	mem0 = reload_heap_in_use();
+	rules = load_rules(&cli, cfg, &rc, NULL, &status);
 	if (status != 0)
 		goto out;
 	if (cli.test_mode) {
@@ -633,7 +718,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (rules) {
-		engine = detect_engine_build(rules, err, sizeof(err));
+		struct detect_engine_config dc = { .hs_cache_dir = rc.hs_cache_dir };
+
+		engine = detect_engine_build(rules, &dc, err, sizeof(err));
 		if (!engine) {
 			log_error("cannot build the detection engine: %s", err);
 			status = 1;
@@ -653,8 +740,18 @@ int main(int argc, char **argv)
 			   (unsigned long long)es.skipped_threshold,
 			   (unsigned long long)es.skipped_pcre,
 			   (unsigned long long)es.skipped_keyword);
+		log_info("detection engine built in %.3f s (%.1f MiB of Hyperscan databases; "
+			 "cache %s: %llu loaded, %llu compiled)",
+			 es.build_us / 1e6, es.hs_bytes / 1048576.0,
+			 rc.hs_cache_dir && *rc.hs_cache_dir ? rc.hs_cache_dir : "off",
+			 (unsigned long long)es.cache_hits, (unsigned long long)es.cache_misses);
+		if (es.cache_load_errors || es.cache_store_errors)
+			log_warn("Hyperscan cache %s: %llu unusable files (recompiled), %llu "
+				    "failed writes", rc.hs_cache_dir,
+				    (unsigned long long)es.cache_load_errors,
+				    (unsigned long long)es.cache_store_errors);
 	}
-	status = run_sensor(&cli, &rc, engine);
+	status = run_sensor(&cli, cfg, &rc, &rules, &engine, reload_heap_in_use() - mem0);
 out:
 	/* the engine points into the ruleset: free it first */
 	detect_engine_free(engine);

@@ -144,7 +144,7 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 	if (!w->flows)
 		return -ENOMEM;
 	if (engine) {
-		w->det = detect_thread_new(engine);
+		w->det = detect_thread_new(engine, &w->dtstats);
 		if (!w->det) {
 			err = -ENOMEM;
 			goto fail;
@@ -179,11 +179,28 @@ void worker_destroy(struct worker *w)
 	w->flows = NULL;
 	detect_thread_free(w->det);
 	w->det = NULL;
+	/* a reload that never got swapped in or collected */
+	detect_thread_free(__atomic_exchange_n(&w->det_next, NULL, __ATOMIC_ACQ_REL));
+	detect_thread_free(__atomic_exchange_n(&w->det_retired, NULL, __ATOMIC_ACQ_REL));
 	spsc_ring_destroy(&w->in);
 	spsc_ring_destroy(&w->free);
 	spsc_ring_destroy(&w->events);
 	free(w->batches);
 	w->batches = NULL;
+}
+
+bool worker_poll_detect(struct worker *w)
+{
+	struct detect_thread *nd;
+
+	if (!__atomic_load_n(&w->det_next, __ATOMIC_RELAXED))
+		return false;
+	nd = __atomic_exchange_n(&w->det_next, NULL, __ATOMIC_ACQ_REL);
+	if (!nd)
+		return false;
+	__atomic_store_n(&w->det_retired, w->det, __ATOMIC_RELEASE);
+	w->det = nd;
+	return true;
 }
 
 void worker_process_batch(struct worker *w, const struct batch *b)
@@ -272,6 +289,8 @@ static void *worker_main(void *arg)
 	struct timespec cpu;
 
 	for (;;) {
+		/* one relaxed load unless a reload is waiting */
+		worker_poll_detect(w);
 		b = spsc_ring_pop_ptr(&w->in);
 		if (!b) {
 			if (__atomic_load_n(&w->in_done, __ATOMIC_ACQUIRE) &&
@@ -305,6 +324,7 @@ static void *worker_main(void *arg)
 		w->ctr.busy_ns += clock_mono_ns() - t0;
 	}
 	worker_finish(w);
+	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
 		w->ctr.cpu_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
 	return NULL;
@@ -331,6 +351,7 @@ void worker_collect(const struct worker *w, struct stats_snapshot *s)
 	struct decode_stats ds;
 	struct flow_stats fs;
 	struct worker_counters wc;
+	struct detect_thread_stats dt;
 
 	STATS_COPY(&ds, &w->dstats);
 	STATS_COPY(&fs, flow_table_stats(w->flows));
@@ -338,5 +359,14 @@ void worker_collect(const struct worker *w, struct stats_snapshot *s)
 	decode_stats_add(&s->decoder, &ds);
 	flow_stats_add(&s->flow, &fs);
 	s->detect.alert += wc.alerts;
+	/* all zero without rules */
+	STATS_COPY(&dt, &w->dtstats);
+	s->detect.packets += dt.packets;
+	s->detect.candidates += dt.candidates;
+	s->detect.checked += dt.checked;
+	s->detect.passed += dt.passed;
+	s->detect.scan_errors += dt.scan_errors;
+	s->detect.thresholded += dt.thresholded;
+	s->detect.thresh_evicted += dt.thresh_evicted;
 	s->output.ring_drops += wc.event_drops;
 }

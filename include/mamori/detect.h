@@ -42,6 +42,9 @@ struct detect_engine_stats {
 	uint64_t skipped_threshold;     /* a threshold the engine cannot run */
 	uint64_t skipped_pcre;          /* a pcre PCRE2 does not compile */
 	uint64_t skipped_keyword;       /* base64, fragbits, ipopts, stream_size, ... */
+	uint64_t build_us;              /* time detect_engine_build took */
+	uint64_t hs_bytes;              /* Hyperscan databases, all groups */
+	uint64_t cache_hits, cache_misses, cache_load_errors, cache_store_errors;
 };
 
 struct detect_thread_stats {
@@ -55,14 +58,25 @@ struct detect_thread_stats {
 	uint64_t thresh_evicted;        /* live threshold entries dropped, table full */
 };
 
+/* How to build an engine; a NULL config means the defaults (no cache). */
+struct detect_engine_config {
+	const char *hs_cache_dir;       /* compiled databases; NULL or "": none */
+};
+
 /* Build the engine; NULL with a reason in err when Hyperscan or memory
- * fails. Rules the engine cannot run are counted, not errors. */
-struct detect_engine *detect_engine_build(const struct ruleset *rs, char *err, size_t errlen);
+ * fails. Rules the engine cannot run are counted, not errors; so are
+ * cache failures (see hs_cache below; the caller logs them). */
+struct detect_engine *detect_engine_build(const struct ruleset *rs,
+					  const struct detect_engine_config *cfg,
+					  char *err, size_t errlen);
 void detect_engine_free(struct detect_engine *e);
 void detect_engine_info(const struct detect_engine *e, struct detect_engine_stats *st);
 
-/* One per worker; NULL when memory runs out. */
-struct detect_thread *detect_thread_new(const struct detect_engine *e);
+/* One per worker; NULL when memory runs out. Counters go to st when given
+ * (a worker keeps one block across rule reloads), else to the thread's
+ * own. */
+struct detect_thread *detect_thread_new(const struct detect_engine *e,
+					struct detect_thread_stats *st);
 void detect_thread_free(struct detect_thread *t);
 const struct detect_thread_stats *detect_thread_stats(const struct detect_thread *t);
 

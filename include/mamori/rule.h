@@ -727,6 +727,10 @@ int ruleset_unsupported(const struct ruleset *rs, size_t i, const char **name,
 
 /* Flowbit / xbit names, interned: rule_bits.ids index them. */
 size_t ruleset_bit_count(const struct ruleset *rs);
+/* Give rs (still empty) prev's flowbit names with the same ids, so flows
+ * that outlive a reload keep meaningful bits. 0, -EINVAL (rs already has
+ * names) or -ENOMEM. */
+int ruleset_inherit_bits(struct ruleset *rs, const struct ruleset *prev);
 const char *ruleset_bit_name(const struct ruleset *rs, size_t id);
 
 const struct class_table *ruleset_classes(const struct ruleset *rs);

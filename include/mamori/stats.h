@@ -9,6 +9,7 @@
 #ifndef MAMORI_STATS_H
 #define MAMORI_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mamori/capture.h"
@@ -28,8 +29,29 @@ struct output_stats {
 	uint64_t alerts_printed;
 };
 
+/* The live ruleset (reload.h keeps it); in the stats record as
+ * detect.ruleset. */
+struct ruleset_stats {
+	uint64_t generation;            /* 1: the ruleset the sensor started with */
+	char hash[17];                  /* first 64 bits of SHA-1 over the rules, hex */
+	uint64_t rules_loaded;
+	uint64_t rules_active;
+	uint64_t loaded_at_us;          /* wall clock */
+	uint64_t build_us;              /* load and build time */
+	uint64_t memory_bytes;          /* heap it took before the swap */
+	uint64_t hs_bytes;              /* its Hyperscan databases */
+	uint64_t reloads;               /* successful reloads */
+	uint64_t reload_failures;       /* refused: the old ruleset kept running */
+	char last_error[256];           /* why the last refused reload failed */
+};
+
 struct detect_stats {
 	uint64_t alert;
+	/* summed detect_thread_stats of the workers */
+	uint64_t packets, candidates, checked, passed, scan_errors, thresholded,
+		 thresh_evicted;
+	bool has_ruleset;               /* rules in use: ruleset is set */
+	struct ruleset_stats ruleset;
 };
 
 struct stats_snapshot {

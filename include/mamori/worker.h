@@ -24,6 +24,7 @@
 
 #include "mamori/config.h"
 #include "mamori/decode.h"
+#include "mamori/detect.h"
 #include "mamori/flow.h"
 #include "mamori/ring.h"
 #include "mamori/stats.h"
@@ -77,6 +78,13 @@ struct worker {
 	struct decode_stats dstats;
 	struct flow_table *flows;
 	struct detect_thread *det;    /* NULL: no rules */
+	struct detect_thread_stats dtstats;  /* det's counters, across reloads */
+	/* rule reload (reload.h): the reloader stores the next thread, the
+	 * worker swaps it in between batches and leaves the old one in
+	 * det_retired for the reloader to free; both atomic */
+	struct detect_thread *det_next;
+	struct detect_thread *det_retired;
+	int exited;                /* worker loop over; no more swaps (atomic) */
 	struct worker_counters ctr;
 	uint64_t now_us;           /* latest packet time seen */
 	bool finishing;            /* shutdown: flow records wait for room */
@@ -92,6 +100,10 @@ void worker_destroy(struct worker *w);
 int worker_start(struct worker *w);
 /* Wait for the worker to finish (after in_done was set). */
 void worker_join(struct worker *w);
+
+/* Between batches: take a reload's detect thread if one waits; true when
+ * it swapped. (The worker loop calls it; tests may too.) */
+bool worker_poll_detect(struct worker *w);
 
 /* Process one batch in the calling thread (the worker loop; tests). */
 void worker_process_batch(struct worker *w, const struct batch *b);

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mamori/clock.h"
 #include "mamori/detect.h"
 
 enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
@@ -114,7 +115,8 @@ struct detect_thread {
 	uint32_t cand_lo, cand_hi;      /* words marked: [lo, hi], empty when lo > hi */
 	uint32_t ncand;
 	struct detect_vctx v;
-	struct detect_thread_stats st;
+	struct detect_thread_stats *st; /* own_st, or the caller's */
+	struct detect_thread_stats own_st;
 	struct event_alert alert;       /* filled per alert; too big for the stack */
 };
 
@@ -418,7 +420,8 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 	grp->nnofp = keep;
 }
 
-static int build_group(struct detect_engine *e, int g, char *err, size_t errlen)
+static int build_group(struct detect_engine *e, int g, const char *cache_dir,
+		       struct hs_cache_stats *cst, char *err, size_t errlen)
 {
 	struct group *grp = &e->groups[g];
 	const char **exprs = NULL;
@@ -459,8 +462,8 @@ static int build_group(struct detect_engine *e, int g, char *err, size_t errlen)
 		}
 		if (!n)
 			break;
-		hr = hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL,
-					  &grp->db, &cerr);
+		hr = hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &grp->db, &cerr,
+					  cst);
 		if (hr == HS_SUCCESS)
 			break;
 		if (!cerr || cerr->expression < 0) {
@@ -497,9 +500,13 @@ out:
 	return rc;
 }
 
-struct detect_engine *detect_engine_build(const struct ruleset *rs, char *err, size_t errlen)
+struct detect_engine *detect_engine_build(const struct ruleset *rs,
+					  const struct detect_engine_config *cfg,
+					  char *err, size_t errlen)
 {
 	struct detect_engine *e = calloc(1, sizeof(*e));
+	struct hs_cache_stats cst = { 0 };
+	uint64_t t0 = clock_mono_ns();
 	size_t total = ruleset_count(rs);
 	uint32_t n = 0;
 
@@ -556,9 +563,19 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs, char *err, s
 		if (r->detection_filter.unique_on)
 			e->has_unique = true;
 	}
-	for (int g = 0; g < GROUP_MAX; g++)
-		if (build_group(e, g, err, errlen))
+	for (int g = 0; g < GROUP_MAX; g++) {
+		size_t sz = 0;
+
+		if (build_group(e, g, cfg ? cfg->hs_cache_dir : NULL, &cst, err, errlen))
 			goto fail;
+		if (e->groups[g].db && hs_database_size(e->groups[g].db, &sz) == HS_SUCCESS)
+			e->st.hs_bytes += sz;
+	}
+	e->st.cache_hits = cst.hits;
+	e->st.cache_misses = cst.misses;
+	e->st.cache_load_errors = cst.load_errors;
+	e->st.cache_store_errors = cst.store_errors;
+	e->st.build_us = (clock_mono_ns() - t0) / 1000;
 	return e;
 fail:
 	detect_engine_free(e);
@@ -589,13 +606,15 @@ void detect_engine_info(const struct detect_engine *e, struct detect_engine_stat
 
 /* ---- threads ------------------------------------------------------------- */
 
-struct detect_thread *detect_thread_new(const struct detect_engine *e)
+struct detect_thread *detect_thread_new(const struct detect_engine *e,
+				       struct detect_thread_stats *st)
 {
 	struct detect_thread *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->e = e;
+	t->st = st ? st : &t->own_st;
 	t->cand = calloc((size_t)e->nrules / 64 + 1, sizeof(*t->cand));
 	if (!t->cand || detect_vctx_init(&t->v, e->max_ovec))
 		goto fail;
@@ -622,7 +641,7 @@ void detect_thread_free(struct detect_thread *t)
 
 const struct detect_thread_stats *detect_thread_stats(const struct detect_thread *t)
 {
-	return &t->st;
+	return t->st;
 }
 
 /* ---- the packet path ----------------------------------------------------- */
@@ -812,7 +831,7 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
 	if (g->db && p->payload_off && p->payload_len &&
 	    hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
 		    t->scratch, on_match_count, &n) != HS_SUCCESS)
-		t->st.scan_errors++;
+		t->st->scan_errors++;
 	return n;
 }
 
@@ -826,23 +845,23 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 		return false;
 	if (!header_match(t, dr->r, p))
 		return false;
-	t->st.checked++;
+	t->st->checked++;
 	if (!detect_rule_verify(dr, &t->v, p, f, dir))
 		return false;
 	/* before anything else, so later rules on this packet see it */
 	detect_rule_bits_apply(dr, f);
 	if (dr->r->action == RULE_ACTION_PASS) {
 		/* pass rules sort first: nothing has alerted yet */
-		t->st.passed++;
+		t->st->passed++;
 		return true;
 	}
 	if (dr->r->flags & RULE_NOALERT)
 		return false;
-	if (!detect_thresh_allow(t->thresh, &t->st, dr->r, p, f))
+	if (!detect_thresh_allow(t->thresh, t->st, dr->r, p, f))
 		return false;
 	fill_alert(&t->alert, dr->r);
 	(*alerts)++;
-	t->st.alerts++;
+	t->st->alerts++;
 	if (f)
 		f->alerted = 1;
 	if (cb)
@@ -859,7 +878,7 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
-	t->st.packets++;
+	t->st->packets++;
 	/* a new packet: every cached address answer is stale (generation 0
 	 * is never current, so zeroed entries never hit) */
 	if (++t->agen == 0)
@@ -871,7 +890,7 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 	if (g->db && p->payload_off && p->payload_len) {
 		if (hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
 			    t->scratch, on_match, t) != HS_SUCCESS)
-			t->st.scan_errors++;
+			t->st->scan_errors++;
 	}
 	if (p->ip_ver == 4) {
 		for (int kind = IDX_SRC_IP4; kind <= IDX_DST_IP4; kind++) {
@@ -894,7 +913,7 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 			ridx_add(t, &g->idx[IDX_EITHER_PORT], p->dport);
 		}
 	}
-	t->st.candidates += t->ncand;
+	t->st->candidates += t->ncand;
 	for (uint32_t i = 0; i < g->nnofp; i++)
 		cand_mark(t, g->nofp[i]);
 	/* rule order: pass rules first (see the top of this file) */

@@ -3186,6 +3186,25 @@ int ruleset_unsupported(const struct ruleset *rs, size_t i, const char **name, s
 	return 0;
 }
 
+int ruleset_inherit_bits(struct ruleset *rs, const struct ruleset *prev)
+{
+	if (rs->bit_names.n)
+		return -EINVAL;         /* only before anything was loaded */
+	for (size_t i = 0; i < prev->bit_names.n; i++) {
+		const char *name = ((const char **)prev->bit_names.p)[i];
+		const char **slot = vec_push(&rs->bit_names, sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		*slot = arena_strdup(&rs->keep, name);
+		if (!*slot || sm_put(&rs->bits, name, rs->bit_names.n - 1)) {
+			rs->bit_names.n--;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 size_t ruleset_bit_count(const struct ruleset *rs) { return rs->bit_names.n; }
 
 const char *ruleset_bit_name(const struct ruleset *rs, size_t id)

@@ -504,6 +504,27 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	json_key(j, "detect", &f1);
 	json_raw(j, "{", 1);
 	kv_u64(j, "alert", s->detect.alert, &f2);
+	if (s->detect.has_ruleset) {
+		const struct ruleset_stats *rs = &s->detect.ruleset;
+		bool f3 = true;
+
+#define F(field) kv_u64(j, #field, s->detect.field, &f2)
+		F(packets); F(candidates); F(checked); F(passed); F(scan_errors);
+		F(thresholded); F(thresh_evicted);
+#undef F
+		json_key(j, "ruleset", &f2);
+		json_raw(j, "{", 1);
+		kv_u64(j, "generation", rs->generation, &f3);
+		kv_str(j, "hash", rs->hash, sizeof(rs->hash), &f3);
+#define F(field) kv_u64(j, #field, rs->field, &f3)
+		F(rules_loaded); F(rules_active); F(build_us); F(memory_bytes); F(hs_bytes);
+		F(reloads); F(reload_failures);
+#undef F
+		kv_ts(j, "loaded_at", rs->loaded_at_us, &f3);
+		if (rs->last_error[0])
+			kv_str(j, "last_error", rs->last_error, sizeof(rs->last_error), &f3);
+		json_raw(j, "}", 1);
+	}
 	json_raw(j, "}", 1);
 
 	f2 = true;

@@ -52,11 +52,11 @@ static int env_open(struct env *v, const char *rules)
 	for (size_t i = 0; i < ruleset_error_count(v->rs); i++)
 		fprintf(stderr, "%s\n", ruleset_error(v->rs, i)->message);
 	CU_ASSERT_EQUAL(ruleset_failed(v->rs), 0);
-	v->e = detect_engine_build(v->rs, err, sizeof(err));
+	v->e = detect_engine_build(v->rs, NULL, err, sizeof(err));
 	if (!v->e)
 		fprintf(stderr, "build: %s\n", err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v->e);
-	v->t = detect_thread_new(v->e);
+	v->t = detect_thread_new(v->e, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v->t);
 	return 0;
 }

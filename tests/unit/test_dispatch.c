@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pcap/pcap.h>
 
@@ -29,7 +30,7 @@
 #include "mamori/dispatch.h"
 #include "mamori/eve.h"
 #include "mamori/output.h"
-#include "mamori/eve.h"
+#include "mamori/reload.h"
 #include "mamori/worker.h"
 
 #define SEC 1000000ull
@@ -743,6 +744,146 @@ static struct batch *standard_batch(void)
 static void init_worker(struct worker *w, unsigned id, struct mamori_config *rc)
 {
 	CU_ASSERT_EQUAL_FATAL(worker_init(w, id, rc, 1024, false, NULL), 0);
+}
+
+/* ---- rule reload ---------------------------------------------------------- */
+
+static const char *g_reload_text;
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static struct ruleset *reload_load(void *arg, const struct ruleset *prev, char *err,
+				   size_t errlen)
+{
+	struct ruleset *rs = ruleset_new(g_cfg, NULL);
+
+	(void)arg;
+	if (!rs || (prev && ruleset_inherit_bits(rs, prev) < 0) ||
+	    ruleset_load_string(rs, g_reload_text, "reload.rules") < 0) {
+		snprintf(err, errlen, "cannot load");
+		ruleset_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+/* The sids of the alerts in w's event ring, in order ("1,2"). */
+static void alert_sids(struct worker *w, char *buf, size_t len)
+{
+	struct event_record *ev;
+	size_t at = 0;
+
+	buf[0] = 0;
+	while ((ev = spsc_ring_peek(&w->events))) {
+		if (ev->type == EVENT_ALERT && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%u", at ? "," : "",
+					       ev->alert.sid);
+		spsc_ring_release(&w->events);
+	}
+}
+
+/* Poll the worker as its loop does until the reloader reaches generation
+ * gen or failures refused reloads (5 s at most); whether it swapped. */
+static bool reload_wait(struct reloader *r, struct worker *w, uint64_t gen, uint64_t failures)
+{
+	struct ruleset_stats st;
+	bool swapped = false;
+
+	for (int i = 0; i < 5000; i++) {
+		swapped |= worker_poll_detect(w);
+		reloader_info(r, &st);
+		if (st.generation >= gen && st.reload_failures >= failures)
+			break;
+		sleep_ms(1);
+	}
+	return swapped;
+}
+
+static void test_worker_reload(void)
+{
+	static struct worker w;
+	struct mamori_config rc = test_rc();
+	struct batch *b = standard_batch();
+	struct ruleset *rs = ruleset_new(g_cfg, NULL);
+	struct detect_engine *e;
+	struct reloader *r;
+	struct ruleset_stats st;
+	struct detect_thread *first;
+	char err[256], sids[64];
+
+	rc.eve_flow = false;
+	CU_ASSERT_FATAL(rs != NULL);
+	CU_ASSERT_EQUAL_FATAL(ruleset_load_string(rs, "alert udp any any -> any 53 (sid:1;)\n",
+						  "a.rules"), 0);
+	e = detect_engine_build(rs, NULL, err, sizeof(err));
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL_FATAL(worker_init(&w, 0, &rc, 1024, false, e), 0);
+	r = reloader_start(&w, 1, rs, e, 0, NULL, reload_load, NULL);
+	CU_ASSERT_FATAL(r != NULL);
+	reloader_info(r, &st);
+	CU_ASSERT_EQUAL(st.generation, 1);
+	CU_ASSERT_EQUAL(st.rules_loaded, 1);
+
+	worker_process_batch(&w, b);
+	alert_sids(&w, sids, sizeof(sids));
+	CU_ASSERT_STRING_EQUAL(sids, "1");
+
+	/* a good reload: swapped between batches, only the new rules run */
+	g_reload_text = "alert udp any 53 -> any any (sid:2;)\n"
+			"alert udp any any -> any 53 (flowbits:isset,x; sid:3;)\n";
+	first = w.det;
+	reloader_request(r);
+	CU_ASSERT_TRUE(reload_wait(r, &w, 2, 0));
+	CU_ASSERT_PTR_NOT_EQUAL(w.det, first);
+	reloader_info(r, &st);
+	CU_ASSERT_EQUAL(st.generation, 2);
+	CU_ASSERT_EQUAL(st.reloads, 1);
+	CU_ASSERT_EQUAL(st.rules_loaded, 2);
+	CU_ASSERT(st.memory_bytes > 0);
+	worker_process_batch(&w, b);
+	alert_sids(&w, sids, sizeof(sids));
+	CU_ASSERT_STRING_EQUAL(sids, "2");
+	/* the counters carry on across the swap: two batches' worth */
+	CU_ASSERT_EQUAL(w.dtstats.alerts, 2);
+
+	/* a broken rule: refused, counted, the running ruleset stays */
+	g_reload_text = "alert udp any any -> any 53 (sid:4; nosuchkeyword;)\n";
+	first = w.det;
+	reloader_request(r);
+	CU_ASSERT_FALSE(reload_wait(r, &w, 2, 1));
+	CU_ASSERT_PTR_EQUAL(w.det, first);
+	reloader_info(r, &st);
+	CU_ASSERT_EQUAL(st.generation, 2);
+	CU_ASSERT_EQUAL(st.reload_failures, 1);
+	CU_ASSERT(strstr(st.last_error, "1 rule failed") != NULL);
+	worker_process_batch(&w, b);
+	alert_sids(&w, sids, sizeof(sids));
+	CU_ASSERT_STRING_EQUAL(sids, "2");
+
+	/* a reload the worker never takes (it has exited) is taken back */
+	g_reload_text = "alert udp any any -> any any (sid:5;)\n";
+	__atomic_store_n(&w.exited, 1, __ATOMIC_RELEASE);
+	reloader_request(r);
+	for (int i = 0; i < 5000; i++) {
+		reloader_info(r, &st);
+		if (st.generation == 3)
+			break;
+		sleep_ms(1);
+	}
+	CU_ASSERT_EQUAL(st.generation, 3);
+	CU_ASSERT_PTR_EQUAL(w.det, first);
+	CU_ASSERT_PTR_NULL(w.det_next);
+
+	reloader_stop(r, &rs, &e);
+	worker_destroy(&w);
+	detect_engine_free(e);
+	ruleset_free(rs);
+	free(b);
 }
 
 static void test_worker_batch_counters(void)
@@ -1646,6 +1787,7 @@ static const struct test_case worker_cases[] = {
 	{ "finish waits for output", test_worker_finish_waits },
 	{ "alert to eve.json", test_worker_alert_to_eve },
 	{ "housekeeping timeouts", test_worker_housekeeping },
+	{ "rule reload swap, refused reload", test_worker_reload },
 	{ NULL, NULL }
 };
 

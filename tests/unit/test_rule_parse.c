@@ -1231,6 +1231,23 @@ static void test_flowbits(void)
 	CU_ASSERT_STRING_EQUAL(ruleset_bit_name(rs, 2), "ET.c");
 	CU_ASSERT_STRING_EQUAL(ruleset_bit_name(rs, 3), "x");
 	CU_ASSERT_PTR_NULL(ruleset_bit_name(rs, 6));
+
+	/* a reload's ruleset keeps the ids: flows outlive rulesets */
+	{
+		struct ruleset *next = new_rs();
+
+		CU_ASSERT_EQUAL(ruleset_inherit_bits(next, rs), 0);
+		ruleset_load_string(next, P "flowbits:isset,x; flowbits:set,new; sid:9;)\n",
+				    "n.rules");
+		CU_ASSERT_EQUAL_FATAL(ruleset_count(next), 1);
+		r = ruleset_rule(next, 0);
+		CU_ASSERT_EQUAL(opt(r, 0)->u.bits.ids[0], 3);
+		CU_ASSERT_EQUAL(opt(r, 1)->u.bits.ids[0], 6);
+		CU_ASSERT_EQUAL(ruleset_bit_count(next), 7);
+		/* only into an empty registry */
+		CU_ASSERT_EQUAL(ruleset_inherit_bits(next, rs), -EINVAL);
+		ruleset_free(next);
+	}
 	ruleset_free(rs);
 }
 

@@ -426,9 +426,9 @@ static void test_engine_flow(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
 	CU_ASSERT_EQUAL(ruleset_load_string(rs, R "(threshold:type limit, track by_flow, count 1, "
 					    "seconds 60; sid:1;)\n", "t.rules"), 0);
-	e = detect_engine_build(rs, err, sizeof(err));
+	e = detect_engine_build(rs, NULL, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-	t = detect_thread_new(e);
+	t = detect_thread_new(e, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	memset(&f1, 0, sizeof(f1));
 	memset(&f2, 0, sizeof(f2));
