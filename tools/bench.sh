@@ -37,6 +37,20 @@
 #                         (pcap-file.loop) for about this long (default 5;
 #                         a one-pass calibration run picks the loop count)
 #   BENCH_QUICK=1         tiny captures, for a smoke test of this script
+#
+# Detection (after the capture sections; tools/detect-bench, one core, CPU
+# time): a mixed IMIX capture with attack strings planted, rule sets from
+# tools/gen-rules and ET Open; per rule set the raw Hyperscan block-scan
+# rate of the engine's own databases over the capture's payloads (the
+# ceiling), the full worker path (flow lookup + detect_packet), their
+# ratio, engine build time and memory. Rule files are cached like captures.
+#   BENCH_DETECT=0        skip the detection section
+#   DETECT_BENCH, GEN_RULES  the two tools (make bench sets both)
+#   BENCH_DETECT_PACKETS  frames of the mixed capture (default 200000)
+#   BENCH_DETECT_RULES    generated rule counts (default "1000 10000 30000")
+#   BENCH_DETECT_REPEAT   timed passes of each kind; median shown (default 5)
+#   BENCH_ET              ET Open folder (default the corpus's rules/et-open;
+#                         "none" to skip)
 set -u
 
 : "${MAMORI:=./mamori}"
@@ -281,5 +295,144 @@ print("per-core: worker packets and wire bytes over the seconds workers spent pr
       "wall: over the whole run, startup and teardown included; "
       "median of %s run(s) by wall time" % sys.argv[2])
 PY
+
+# ---- detection --------------------------------------------------------------
+: "${BENCH_DETECT:=1}"
+: "${DETECT_BENCH:=./tools/detect-bench}"
+: "${GEN_RULES:=$HERE/gen-rules}"
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${BENCH_DETECT_PACKETS:=20000}"
+	: "${BENCH_DETECT_RULES:=1000}"
+	: "${BENCH_DETECT_REPEAT:=1}"
+else
+	: "${BENCH_DETECT_PACKETS:=200000}"
+	: "${BENCH_DETECT_RULES:=1000 10000 30000}"
+	: "${BENCH_DETECT_REPEAT:=5}"
+fi
+if [ -z "${BENCH_ET+x}" ]; then
+	BENCH_ET=$HERE/../../shared/corpus/rules/et-open
+	[ -d "$BENCH_ET" ] || BENCH_ET=none
+fi
+DRESULTS=$RUNS/detect.tsv
+: >"$DRESULTS"
+
+# detect_capture -> the mixed capture's path (cached): IMIX, one flow per
+# 400 frames, and gen-rules' attack strings planted in a few flows.
+detect_capture() {
+	local flows=$((BENCH_DETECT_PACKETS / 400 < 50 ? 50 : BENCH_DETECT_PACKETS / 400))
+	local plants=() i=0 pat key file
+	while IFS= read -r pat; do
+		plants+=(--plant "$pat@$(((i * 37) % flows)):$((100 + i * 13))")
+		i=$((i + 1))
+	done < <(python3 "$GEN_RULES" --print-plants) || return 1
+	key=$({ cat "$GEN_TRAFFIC"; echo "$flows $BENCH_DETECT_PACKETS ${plants[*]}"; } |
+		cksum | cut -d' ' -f1)
+	file=$BENCH_DIR/detect-mix-$key.pcap
+	if [ ! -s "$file" ]; then
+		echo "bench: generating the detection capture ($BENCH_DETECT_PACKETS frames, imix, $i plants)" >&2
+		"$GEN_TRAFFIC" -o "$file.tmp" --seed 1 --flows "$flows" \
+			--packets "$BENCH_DETECT_PACKETS" --pkt-size imix "${plants[@]}" \
+			2>"$file.summary" || { cat "$file.summary" >&2; rm -f "$file.tmp"; return 1; }
+		mv "$file.tmp" "$file"
+		sed 's/^/bench:   /' "$file.summary" >&2
+	fi
+	echo "$file"
+}
+
+# detect_rules N -> a generated rule file's path (cached)
+detect_rules() {
+	local n=$1 key file
+	key=$({ cat "$GEN_RULES"; echo "$n"; } | cksum | cut -d' ' -f1)
+	file=$BENCH_DIR/rules-$n-$key.rules
+	if [ ! -s "$file" ]; then
+		echo "bench: generating $n rules" >&2
+		python3 "$GEN_RULES" -n "$n" --seed 1 -o "$file" || return 1
+	fi
+	echo "$file"
+}
+
+# detect_run NAME CAPTURE CLASSIFICATION RULEFILE...
+detect_run() {
+	local name=$1 cap=$2 cls=$3 out args=()
+	shift 3
+	for f in "$@"; do args+=(-S "$f"); done
+	out=$RUNS/detect-$name
+	echo "bench: detection, $name" >&2
+	# cold compiles unless DETECT_CACHE names a database cache
+	if ! "$DETECT_BENCH" "${args[@]}" -r "$cap" --classification "$cls" \
+		--set detect.hs-cache-dir="${DETECT_CACHE:-}" \
+		--repeat "$BENCH_DETECT_REPEAT" >"$out" 2>"$out.err"; then
+		echo "bench: detect-bench failed on $name:" >&2
+		tail -n 20 "$out.err" >&2
+		FAILED=1
+		return
+	fi
+	python3 - "$name" "$out" >>"$DRESULTS" <<'PY'
+import sys
+name, path = sys.argv[1:]
+kv = dict(l.rstrip("\n").split("=", 1) for l in open(path) if "=" in l)
+def f(k, fmt="%s", scale=1.0):
+    return fmt % (float(kv[k]) * scale) if k in kv else "-"
+if kv.get("rules_failed", "0") != "0":
+    print("bench: %s: %s rules failed to load" % (name, kv["rules_failed"]), file=sys.stderr)
+print("\t".join([
+    name,
+    "%s/%s" % (kv.get("rules_active", "-"), kv.get("rules_prefiltered", "-")),
+    f("build_ms", "%.0f"),
+    "%s/%s" % (f("ceiling_gbps_wire", "%.2f"), f("ceiling_gbps_payload", "%.2f")),
+    f("ceiling_mpps", "%.2f"),
+    "%s/%s" % (f("full_gbps_wire", "%.2f"), f("full_gbps_payload", "%.2f")),
+    f("full_mpps", "%.2f"),
+    f("ratio", "%.0f%%", 100),
+    f("candidates_per_packet", "%.2f"),
+    f("checked_per_packet", "%.2f"),
+    kv.get("alerts", "-"),
+    f("engine_rss_mib", "%.0f"),
+    f("peak_rss_mib", "%.0f"),
+]))
+PY
+}
+
+if [ "$BENCH_DETECT" != 0 ]; then
+	if [ ! -x "$DETECT_BENCH" ]; then
+		die "no detection benchmark at DETECT_BENCH=$DETECT_BENCH (make first, or BENCH_DETECT=0)"
+	fi
+	dcap=$(detect_capture) || die "the generator failed"
+	for n in $BENCH_DETECT_RULES; do
+		rf=$(detect_rules "$n") || die "gen-rules failed"
+		detect_run "gen-$n" "$dcap" "$HERE/../rules/classification.config" "$rf"
+	done
+	if [ "$BENCH_ET" != none ]; then
+		if compgen -G "$BENCH_ET/*.rules" >/dev/null; then
+			detect_run et-open "$dcap" "$BENCH_ET/classification.config" "$BENCH_ET"/*.rules
+			# the same again through a database cache: filled, then loaded
+			DETECT_CACHE=$RUNS/hs-cache
+			detect_run et-open-cache-fill "$dcap" "$BENCH_ET/classification.config" "$BENCH_ET"/*.rules
+			detect_run et-open-cached "$dcap" "$BENCH_ET/classification.config" "$BENCH_ET"/*.rules
+			DETECT_CACHE=
+		else
+			echo "bench: no rules in BENCH_ET=$BENCH_ET; skipped" >&2
+		fi
+	fi
+	echo
+	python3 - "$DRESULTS" "$BENCH_DETECT_REPEAT" "$dcap" <<'PY'
+import sys
+head = ["rules", "active/prefilt", "build ms", "ceiling Gbps w/p", "ceiling Mpps",
+        "mamori Gbps w/p", "mamori Mpps", "ratio", "cand/pkt", "checked/pkt", "alerts",
+        "engine MiB", "peak RSS MiB"]
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+for r in [head] + rows:
+    print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r)))
+print("detection, one worker core (thread CPU time, median of %s pass(es)) over %s: "
+      "ceiling = hs_scan of the engine's databases over every payload; mamori = flow lookup "
+      "+ detect_packet; Gbps over wire bytes / payload bytes; ratio = mamori/ceiling; "
+      "build = engine build (Hyperscan compile, cold: no database cache; et-open-cached: "
+      "loaded from the cache et-open-cache-fill wrote), rule parsing "
+      "not included; engine MiB = resident growth over the build; peak RSS of detect-bench, "
+      "which also holds the capture" % (sys.argv[2], sys.argv[3].rsplit("/", 1)[-1]))
+PY
+fi
+
 [ "$BENCH_KEEP" = 1 ] && echo "bench: run outputs kept in $RUNS" >&2
 exit $FAILED
