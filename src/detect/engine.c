@@ -54,7 +54,8 @@ enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
  * set holds its key become candidates (header and options are still
  * checked in full, so the index only has to hold a necessary condition).
  */
-enum idx_kind { IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT, IDX_MAX };
+enum idx_kind { IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT, IDX_MAX,
+		IDX_V6_ONLY = IDX_MAX /* not an index: a list for IPv6 packets only */ };
 
 struct ridx {
 	uint32_t *lo;                   /* segment i is [lo[i], lo[i+1]) */
@@ -73,6 +74,8 @@ struct group {
 	uint32_t *nofp;                 /* always-check rules, ascending */
 	uint32_t nnofp;
 	struct ridx idx[IDX_MAX];       /* indexed rules are not in nofp */
+	uint32_t *v6only;               /* rules only IPv6 packets can match */
+	uint32_t nv6only;
 };
 
 struct detect_engine {
@@ -200,11 +203,12 @@ static int idx_choose(const struct rule *r, int g)
 		c_ += (double)(set)->r[k_].hi - (set)->r[k_].lo + 1; \
 	c_ / 65536.0; })
 	if (!bidir && r->ip_version != 6) {
-		if (sa && !sa->any && sa->n4 && !sa->n6 && (f = SHARE_IP4(sa)) < best) {
+		/* the IPv4 part; IPv6 packets check the rule in v6only */
+		if (sa && !sa->any && sa->n4 && (f = SHARE_IP4(sa)) < best) {
 			best = f;
 			kind = IDX_SRC_IP4;
 		}
-		if (da && !da->any && da->n4 && !da->n6 && (f = SHARE_IP4(da)) < best) {
+		if (da && !da->any && da->n4 && (f = SHARE_IP4(da)) < best) {
 			best = f;
 			kind = IDX_DST_IP4;
 		}
@@ -234,6 +238,10 @@ static int idx_choose(const struct rule *r, int g)
 	}
 #undef SHARE_IP4
 #undef SHARE_PORT
+	/* an IPv6-only address set (IPv6 reputation lists): such a rule
+	 * cannot match an IPv4 packet, which is most of them */
+	if ((sa && !sa->any && !sa->n4 && sa->n6) || (da && !da->any && !da->n4 && da->n6))
+		return IDX_V6_ONLY;
 	/* a set covering half its space or more is no filter worth a lookup */
 	return best < 0.5 ? kind : -1;
 }
@@ -410,12 +418,21 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 		built[kind] = ok && n && ridx_build(&grp->idx[kind], ents, n) == 0;
 	}
 	free(ents);
+	grp->v6only = malloc(((size_t)grp->nnofp + 1) * sizeof(*grp->v6only));
 	/* keep the rest, in order */
 	for (uint32_t i = 0; i < grp->nnofp; i++) {
-		int kind = idx_choose(e->rules[grp->nofp[i]].r, g);
+		const struct rule *r = e->rules[grp->nofp[i]].r;
+		int kind = idx_choose(r, g);
+		const struct addr_set *as = kind == IDX_SRC_IP4 ? r->src_addr : r->dst_addr;
+		bool ip4 = kind == IDX_SRC_IP4 || kind == IDX_DST_IP4;
 
-		if (kind < 0 || !built[kind])
+		/* (without the v6only array everything not indexed stays on
+		 * nofp, indexed or not: marking twice is harmless) */
+		if (!grp->v6only || kind < 0 || (kind < IDX_MAX && !built[kind]))
 			grp->nofp[keep++] = grp->nofp[i];
+		else if (kind == IDX_V6_ONLY || (ip4 && as->n6))
+			/* the IPv4 index holds it for IPv4 packets only */
+			grp->v6only[grp->nv6only++] = grp->nofp[i];
 	}
 	grp->nnofp = keep;
 }
@@ -591,6 +608,7 @@ void detect_engine_free(struct detect_engine *e)
 		free(e->groups[g].nofp);
 		for (int k = 0; k < IDX_MAX; k++)
 			ridx_free(&e->groups[g].idx[k]);
+		free(e->groups[g].v6only);
 	}
 	hs_free_scratch(e->scratch);
 	for (uint32_t i = 0; e->rules && i < e->nrules; i++)
@@ -913,6 +931,9 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 			ridx_add(t, &g->idx[IDX_EITHER_PORT], p->dport);
 		}
 	}
+	if (p->ip_ver == 6)
+		for (uint32_t i = 0; i < g->nv6only; i++)
+			cand_mark(t, g->v6only[i]);
 	t->st->candidates += t->ncand;
 	for (uint32_t i = 0; i < g->nnofp; i++)
 		cand_mark(t, g->nofp[i]);

@@ -532,7 +532,13 @@ static void test_ip_index(void)
 		     "alert ip [10.0.0.0/8,172.16.0.0/12,192.168.0.0/16] any -> [5.6.7.8,8.8.8.8] any (sid:11;)\n"
 		     "alert ip 5.6.7.128/25 any -> any any (sid:12;)\n"
 		     "alert udp any any -> 10.0.0.0/8 53 (sid:13;)\n"
-		     "alert ip 255.255.255.255 any -> any any (sid:14;)\n");
+		     "alert ip 255.255.255.255 any -> any any (sid:14;)\n"
+		     /* IPv6-only source: IPv6 packets only */
+		     "alert ip [2001:db8::5,2001:db8::7] any -> any any (sid:15;)\n"
+		     /* both families: the IPv4 part indexed, IPv6 always */
+		     "alert ip [9.9.9.8,2001:db8::6] any -> any any (sid:16;)\n"
+		     /* can never match; must not be filed under 10/8 */
+		     "alert tcp [2001:db8::9] any -> 10.0.0.0/8 any (sid:17;)\n");
 	EXPECT(run(&v, mk(&t, 6, "5.6.7.200", 999, "10.1.1.1", 80, "", 0),
 				   NULL, FLOW_TOSERVER), "10,12");
 	EXPECT(run(&v, mk(&t, 6, "5.6.7.5", 999, "10.1.1.1", 80, "", 0),
@@ -554,6 +560,20 @@ static void test_ip_index(void)
 	/* IPv6 packets never meet IPv4-only sets */
 	EXPECT(run(&v, mk(&t, 6, "2001:db8::1", 999, "2001:db8::2", 80, "", 0),
 				   NULL, FLOW_TOSERVER), "");
+	EXPECT(run(&v, mk(&t, 6, "2001:db8::7", 999, "2001:db8::2", 80, "", 0),
+				   NULL, FLOW_TOSERVER), "15");
+	EXPECT(run(&v, mk(&t, 17, "2001:db8::6", 999, "2001:db8::2", 80, "x", 1),
+				   NULL, FLOW_TOSERVER), "16");
+	EXPECT(run(&v, mk(&t, 17, "9.9.9.8", 999, "1.1.1.1", 80, "x", 1),
+				   NULL, FLOW_TOSERVER), "16");
+	/* an IPv4 packet no set holds: not even the IPv6 rules are candidates */
+	{
+		uint64_t c0 = detect_thread_stats(v.t)->candidates;
+
+		EXPECT(run(&v, mk(&t, 6, "7.7.7.7", 999, "10.3.3.3", 80, "", 0),
+					   NULL, FLOW_TOSERVER), "");
+		CU_ASSERT_EQUAL(detect_thread_stats(v.t)->candidates, c0);
+	}
 	env_close(&v);
 }
 
