@@ -34,6 +34,7 @@ struct detect_engine_stats {
 	uint64_t rules_total;           /* rules in the ruleset */
 	uint64_t rules_active;          /* rules the engine runs */
 	uint64_t rules_prefiltered;     /* of those, with a Hyperscan fast pattern */
+	uint64_t rules_pcre_prefiltered;/* of the others, prefiltered by their pcre */
 	uint64_t rules_skipped_app_layer;
 	/* Skipped because they use something the engine cannot do yet; the
 	 * sum of the four reasons below. */

@@ -10,8 +10,9 @@
  * database with one literal per rule, its fast pattern (the content marked
  * fast_pattern, else the longest positive content of the payload), with
  * the rule's index as pattern id and SINGLEMATCH so a rule is reported at
- * most once per scan; rules without a usable fast pattern (header-only,
- * negated-only, pcre-only) are filed in the group's address and port
+ * most once per scan. Rules without a literal whose pcre Hyperscan can
+ * prefilter go into a second database (build_group_pcre); the rest
+ * (header-only, negated-only) are filed in the group's address and port
  * indexes (below), and what no index can hold goes on the group's
  * always-check list.
  *
@@ -71,6 +72,9 @@ struct ridx_ent {
 
 struct group {
 	hs_database_t *db;              /* NULL when no rule has a fast pattern */
+	/* the pcre of rules without a literal fast pattern, compiled with
+	 * HS_FLAG_PREFILTER (a superset of PCRE's matches: PCRE2 confirms) */
+	hs_database_t *redb;
 	uint32_t *nofp;                 /* always-check rules, ascending */
 	uint32_t nnofp;
 	struct ridx idx[IDX_MAX];       /* indexed rules are not in nofp */
@@ -181,6 +185,22 @@ static bool fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *le
 	}
 	*nocase = best->nocase;
 	return true;
+}
+
+/* The pcre a rule without a literal fast pattern can be prefiltered by:
+ * positive, on the packet payload, matched from the buffer's start (not
+ * relative, whose ^ anchors elsewhere); NULL when none. */
+static const struct rule_pcre *prefilter_pcre(const struct rule *r)
+{
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		if (o->type == RULE_OPT_PCRE && !o->u.pcre.negated &&
+		    !(o->u.pcre.flags & RULE_PCRE_RELATIVE) &&
+		    (o->buffer == RULE_BUF_PAYLOAD || o->buffer == RULE_BUF_RAW))
+			return &o->u.pcre;
+	}
+	return NULL;
 }
 
 /* The index a rule without a fast pattern is filed under, or -1 (a set
@@ -437,6 +457,93 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 	grp->nnofp = keep;
 }
 
+/*
+ * The pcre prefilter database of a group: each rule of grp->nofp with a
+ * usable pcre (prefilter_pcre) contributes it, with HS_FLAG_PREFILTER (so
+ * Hyperscan accepts constructs it can only approximate, matching a
+ * superset) and SINGLEMATCH; a pcre Hyperscan still refuses leaves its
+ * rule on nofp. The rules it holds leave nofp: they become candidates only
+ * when their regex may match, and verification runs the real PCRE2.
+ */
+static int build_group_pcre(struct detect_engine *e, struct group *grp, const char *cache_dir,
+			    struct hs_cache_stats *cst, char *err, size_t errlen)
+{
+	char **exprs = calloc(grp->nnofp + 1, sizeof(*exprs));
+	unsigned *flags = calloc(grp->nnofp + 1, sizeof(*flags));
+	unsigned *ids = calloc(grp->nnofp + 1, sizeof(*ids));
+	bool *in = calloc(e->nrules + 1, sizeof(*in));
+	unsigned n = 0, keep = 0;
+	int rc = -1;
+
+	if (!exprs || !flags || !ids || !in) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (uint32_t k = 0; k < grp->nnofp; k++) {
+		const struct rule_pcre *pc = prefilter_pcre(e->rules[grp->nofp[k]].r);
+		size_t len;
+
+		if (!pc)
+			continue;
+		/* Hyperscan has no flag for x: the inline option does it */
+		len = strlen(pc->re) + 5;
+		exprs[n] = malloc(len);
+		if (!exprs[n]) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		snprintf(exprs[n], len, "%s%s", pc->flags & RULE_PCRE_EXTENDED ? "(?x)" : "",
+			 pc->re);
+		flags[n] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
+			   (pc->flags & RULE_PCRE_CASELESS ? HS_FLAG_CASELESS : 0) |
+			   (pc->flags & RULE_PCRE_DOTALL ? HS_FLAG_DOTALL : 0) |
+			   (pc->flags & RULE_PCRE_MULTILINE ? HS_FLAG_MULTILINE : 0);
+		ids[n] = grp->nofp[k];
+		n++;
+	}
+	while (n) {
+		hs_compile_error_t *cerr = NULL;
+		hs_error_t hr = hs_cache_compile_multi(cache_dir, (const char *const *)exprs, flags,
+						       ids, n, &grp->redb, &cerr, cst);
+
+		if (hr == HS_SUCCESS)
+			break;
+		if (!cerr || cerr->expression < 0 || (unsigned)cerr->expression >= n) {
+			snprintf(err, errlen, "hyperscan: %s", cerr ? cerr->message : "compile failed");
+			hs_free_compile_error(cerr);
+			goto out;
+		}
+		/* that one stays on nofp; the last takes its place */
+		free(exprs[cerr->expression]);
+		n--;
+		exprs[cerr->expression] = exprs[n];
+		flags[cerr->expression] = flags[n];
+		ids[cerr->expression] = ids[n];
+		exprs[n] = NULL;
+		hs_free_compile_error(cerr);
+	}
+	if (grp->redb && hs_alloc_scratch(grp->redb, &e->scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
+		goto out;
+	}
+	for (unsigned k = 0; grp->redb && k < n; k++)
+		in[ids[k]] = true;
+	for (uint32_t k = 0; k < grp->nnofp; k++)
+		if (!in[grp->nofp[k]])
+			grp->nofp[keep++] = grp->nofp[k];
+	e->st.rules_pcre_prefiltered += grp->nnofp - keep;
+	grp->nnofp = keep;
+	rc = 0;
+out:
+	for (unsigned k = 0; exprs && k < n; k++)
+		free(exprs[k]);
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(in);
+	return rc;
+}
+
 static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 		       struct hs_cache_stats *cst, char *err, size_t errlen)
 {
@@ -502,6 +609,8 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 		    (nofp[i] || !fast_pattern(e->rules[i].r, &pat, &len, &nc)))
 			grp->nofp[grp->nnofp++] = i;
 	}
+	if (build_group_pcre(e, grp, cache_dir, cst, err, errlen) < 0)
+		goto out;
 	group_index(e, grp, g);
 	if (grp->db && hs_alloc_scratch(grp->db, &e->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
@@ -587,6 +696,8 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 			goto fail;
 		if (e->groups[g].db && hs_database_size(e->groups[g].db, &sz) == HS_SUCCESS)
 			e->st.hs_bytes += sz;
+		if (e->groups[g].redb && hs_database_size(e->groups[g].redb, &sz) == HS_SUCCESS)
+			e->st.hs_bytes += sz;
 	}
 	e->st.cache_hits = cst.hits;
 	e->st.cache_misses = cst.misses;
@@ -605,6 +716,7 @@ void detect_engine_free(struct detect_engine *e)
 		return;
 	for (int g = 0; g < GROUP_MAX; g++) {
 		hs_free_database(e->groups[g].db);
+		hs_free_database(e->groups[g].redb);
 		free(e->groups[g].nofp);
 		for (int k = 0; k < IDX_MAX; k++)
 			ridx_free(&e->groups[g].idx[k]);
@@ -846,9 +958,13 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
 	g = &t->e->groups[packet_group(p)];
-	if (g->db && p->payload_off && p->payload_len &&
-	    hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
-		    t->scratch, on_match_count, &n) != HS_SUCCESS)
+	if (!p->payload_off || !p->payload_len)
+		return 0;
+	if (g->db && hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
+			     t->scratch, on_match_count, &n) != HS_SUCCESS)
+		t->st->scan_errors++;
+	if (g->redb && hs_scan(g->redb, (const char *)p->data + p->payload_off, p->payload_len,
+			       0, t->scratch, on_match_count, &n) != HS_SUCCESS)
 		t->st->scan_errors++;
 	return n;
 }
@@ -905,9 +1021,14 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 	t->ncand = 0;
 	t->cand_lo = UINT32_MAX;
 	t->cand_hi = 0;
-	if (g->db && p->payload_off && p->payload_len) {
-		if (hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
-			    t->scratch, on_match, t) != HS_SUCCESS)
+	if (p->payload_off && p->payload_len) {
+		const char *pl = (const char *)p->data + p->payload_off;
+
+		if (g->db && hs_scan(g->db, pl, p->payload_len, 0, t->scratch, on_match, t) !=
+				     HS_SUCCESS)
+			t->st->scan_errors++;
+		if (g->redb && hs_scan(g->redb, pl, p->payload_len, 0, t->scratch, on_match, t) !=
+				       HS_SUCCESS)
 			t->st->scan_errors++;
 	}
 	if (p->ip_ver == 4) {

@@ -358,6 +358,37 @@ static void test_pcre(void)
 	env_close(&v);
 }
 
+/* pcre-only rules are prefiltered by their regex in Hyperscan; PCRE2
+ * still decides, and what Hyperscan refuses falls back to every packet. */
+static void test_pcre_prefilter(void)
+{
+	struct env v;
+	struct detect_engine_stats st;
+	const struct detect_thread_stats *ts;
+	uint64_t c0;
+
+	env_open(&v, R "(pcre:\"/ab+c/i\"; sid:1;)\n"
+		     R "(pcre:\"/(\\w+)=\\1/\"; sid:2;)\n"
+		     R "(pcre:\"/ a b c /x\"; sid:3;)\n"
+		     R "(pcre:\"/^GET\\s/m\"; sid:4;)\n"
+		     R "(pcre:!\"/zzz/\"; sid:5;)\n");
+	detect_engine_info(v.e, &st);
+	/* the negated one cannot be prefiltered */
+	CU_ASSERT_EQUAL(st.rules_pcre_prefiltered, 4);
+	ts = detect_thread_stats(v.t);
+	c0 = ts->candidates;
+	EXPECT(run_s(&v, "nothing here"), "5");
+	CU_ASSERT_EQUAL(ts->candidates, c0);
+	EXPECT(run_s(&v, "xxABBC"), "1,5");
+	/* a backreference: Hyperscan approximates it (superset), PCRE2
+	 * rejects x=y and accepts x=x */
+	EXPECT(run_s(&v, "a=b"), "5");
+	EXPECT(run_s(&v, "ab=ab"), "2,5");
+	EXPECT(run_s(&v, "abc"), "1,3,5");
+	EXPECT(run_s(&v, "x\nGET / zzz"), "4");
+	env_close(&v);
+}
+
 /* ---- header options --------------------------------------------------------- */
 
 static void test_dsize(void)
@@ -1035,6 +1066,7 @@ static const struct test_case content_cases[] = {
 	{ "negated content", test_negated },
 	{ "startswith and endswith", test_starts_ends },
 	{ "isdataat", test_isdataat },
+	{ "pcre prefilter", test_pcre_prefilter },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },
