@@ -55,8 +55,14 @@ enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
  * set holds its key become candidates (header and options are still
  * checked in full, so the index only has to hold a necessary condition).
  */
-enum idx_kind { IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT, IDX_MAX,
-		IDX_V6_ONLY = IDX_MAX /* not an index: a list for IPv6 packets only */ };
+enum idx_kind {
+	IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT,
+	/* of the rules IPv6 packets must check (group.v6only): keyed on the
+	 * top 32 bits of the address, a necessary condition */
+	IDX_SRC_IP6, IDX_DST_IP6,
+	IDX_MAX,
+	IDX_V6_ONLY = IDX_MAX           /* not an index: a list for IPv6 packets only */
+};
 
 struct ridx {
 	uint32_t *lo;                   /* segment i is [lo[i], lo[i+1]) */
@@ -286,15 +292,23 @@ static const struct port_set *either_ports(const struct rule *r)
 	return fa < fo ? r->app_ports : own;
 }
 
+/* The key of the IPv6 indexes: an address's top 32 bits. */
+static inline uint32_t v6_key(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
 /* Append rule id's ranges for index kind to *ents (grown as needed). */
 static int ridx_collect(struct ridx_ent **ents, size_t *n, size_t *cap,
 			const struct rule *r, int kind, uint32_t id)
 {
-	const struct addr_set *as = kind == IDX_SRC_IP4 ? r->src_addr : r->dst_addr;
+	bool v6 = kind == IDX_SRC_IP6 || kind == IDX_DST_IP6;
+	const struct addr_set *as = kind == IDX_SRC_IP4 || kind == IDX_SRC_IP6 ? r->src_addr
+										 : r->dst_addr;
 	const struct port_set *ps = kind == IDX_SRC_PORT ? r->src_port
 				    : kind == IDX_DST_PORT ? r->dst_port : either_ports(r);
 	bool ip = kind == IDX_SRC_IP4 || kind == IDX_DST_IP4;
-	uint32_t cnt = ip ? as->n4 : ps->n;
+	uint32_t cnt = v6 ? as->n6 : ip ? as->n4 : ps->n;
 
 	if (*n + cnt > *cap) {
 		size_t nc = (*n + cnt) * 2;
@@ -308,8 +322,13 @@ static int ridx_collect(struct ridx_ent **ents, size_t *n, size_t *cap,
 	for (uint32_t k = 0; k < cnt; k++) {
 		struct ridx_ent *x = &(*ents)[(*n)++];
 
-		x->lo = ip ? as->v4[k].lo : ps->r[k].lo;
-		x->hi = ip ? as->v4[k].hi : ps->r[k].hi;
+		if (v6) {
+			x->lo = v6_key(as->v6[k].lo);
+			x->hi = v6_key(as->v6[k].hi);
+		} else {
+			x->lo = ip ? as->v4[k].lo : ps->r[k].lo;
+			x->hi = ip ? as->v4[k].hi : ps->r[k].hi;
+		}
 		x->id = id;
 	}
 	return 0;
@@ -416,6 +435,63 @@ static void ridx_free(struct ridx *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* Which IPv6 index a rule of v6only goes in (-1: none): the side whose
+ * IPv6 part covers the smaller share of the top-32-bit key space. */
+static int idx_choose_v6(const struct rule *r)
+{
+	const struct addr_set *set[2] = { r->src_addr, r->dst_addr };
+	double best = 0.5;
+	int kind = -1;
+
+	if (r->flags & RULE_BIDIRECTIONAL)
+		return -1;
+	for (int side = 0; side < 2; side++) {
+		const struct addr_set *s = set[side];
+		double c = 0;
+
+		if (!s || s->any || !s->n6)
+			continue;
+		for (uint32_t k = 0; k < s->n6; k++)
+			c += (double)v6_key(s->v6[k].hi) - v6_key(s->v6[k].lo) + 1;
+		if (c / 4294967296.0 < best) {
+			best = c / 4294967296.0;
+			kind = side ? IDX_DST_IP6 : IDX_SRC_IP6;
+		}
+	}
+	return kind;
+}
+
+/* Index the v6only rules by IPv6 address where one side allows it. */
+static void group_index_v6(struct detect_engine *e, struct group *grp)
+{
+	struct ridx_ent *ents = NULL;
+	size_t n, cap = 0;
+	bool built[2] = { false, false };
+	uint32_t keep = 0;
+
+	for (int kind = IDX_SRC_IP6; kind <= IDX_DST_IP6; kind++) {
+		bool ok = true;
+
+		n = 0;
+		for (uint32_t i = 0; i < grp->nv6only && ok; i++) {
+			const struct rule *r = e->rules[grp->v6only[i]].r;
+
+			if (idx_choose_v6(r) == kind &&
+			    ridx_collect(&ents, &n, &cap, r, kind, grp->v6only[i]) < 0)
+				ok = false;
+		}
+		built[kind - IDX_SRC_IP6] = ok && n && ridx_build(&grp->idx[kind], ents, n) == 0;
+	}
+	free(ents);
+	for (uint32_t i = 0; i < grp->nv6only; i++) {
+		int kind = idx_choose_v6(e->rules[grp->v6only[i]].r);
+
+		if (kind < 0 || !built[kind - IDX_SRC_IP6])
+			grp->v6only[keep++] = grp->v6only[i];
+	}
+	grp->nv6only = keep;
+}
+
 /* Move the indexable rules of grp->nofp into the group's indexes. */
 static void group_index(struct detect_engine *e, struct group *grp, int g)
 {
@@ -455,6 +531,8 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 			grp->v6only[grp->nv6only++] = grp->nofp[i];
 	}
 	grp->nnofp = keep;
+	if (grp->v6only)
+		group_index_v6(e, grp);
 }
 
 /*
@@ -1052,9 +1130,14 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 			ridx_add(t, &g->idx[IDX_EITHER_PORT], p->dport);
 		}
 	}
-	if (p->ip_ver == 6)
+	if (p->ip_ver == 6) {
+		if (g->idx[IDX_SRC_IP6].nseg)
+			ridx_add(t, &g->idx[IDX_SRC_IP6], v6_key(p->src.b));
+		if (g->idx[IDX_DST_IP6].nseg)
+			ridx_add(t, &g->idx[IDX_DST_IP6], v6_key(p->dst.b));
 		for (uint32_t i = 0; i < g->nv6only; i++)
 			cand_mark(t, g->v6only[i]);
+	}
 	t->st->candidates += t->ncand;
 	for (uint32_t i = 0; i < g->nnofp; i++)
 		cand_mark(t, g->nofp[i]);

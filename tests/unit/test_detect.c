@@ -604,6 +604,10 @@ static void test_ip_index(void)
 		EXPECT(run(&v, mk(&t, 6, "7.7.7.7", 999, "10.3.3.3", 80, "", 0),
 					   NULL, FLOW_TOSERVER), "");
 		CU_ASSERT_EQUAL(detect_thread_stats(v.t)->candidates, c0);
+		/* IPv6: the IPv6 sets are indexed by their top 32 bits */
+		EXPECT(run(&v, mk(&t, 6, "2001:db9::5", 999, "2001:db9::2", 80, "", 0),
+					   NULL, FLOW_TOSERVER), "");
+		CU_ASSERT_EQUAL(detect_thread_stats(v.t)->candidates, c0);
 	}
 	env_close(&v);
 }
