@@ -88,10 +88,19 @@ struct group {
 	uint32_t nv6only;
 };
 
+/* The app rules of one application protocol: a literal database per
+ * buffer of their fast patterns, and those without one. */
+struct app_group {
+	hs_database_t *db[RULE_BUF_MAX];
+	uint32_t *nofp;
+	uint32_t nnofp;
+};
+
 struct detect_engine {
 	struct detect_rule *rules;      /* active rules, in rule order */
 	uint32_t nrules;
 	struct group groups[GROUP_MAX];
+	struct app_group app[APP_PROTO_MAX];
 	hs_scratch_t *scratch;          /* prototype, cloned per thread */
 	uint32_t max_ovec;
 	bool has_thresh;                /* some active rule has a threshold */
@@ -145,8 +154,13 @@ static int action_rank(uint8_t a)
 	}
 }
 
-static bool in_group(const struct rule *r, int g)
+static bool in_group(const struct detect_rule *dr, int g)
 {
+	const struct rule *r = dr->r;
+
+	/* app rules run at the parsers' inspection points (detect_app) */
+	if (dr->app)
+		return false;
 	switch (g) {
 	case GROUP_TCP: return rule_has_proto(r, 6);
 	case GROUP_UDP: return rule_has_proto(r, 17);
@@ -191,6 +205,119 @@ static bool fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *le
 	}
 	*nocase = best->nocase;
 	return true;
+}
+
+/* An app rule's fast pattern: its fast_pattern content, else the longest
+ * positive content of an application buffer; false when it has none. */
+static bool app_fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *len,
+			     bool *nocase, uint8_t *buffer)
+{
+	const struct rule_opt *best = NULL;
+
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		if (o->type != RULE_OPT_CONTENT || o->u.content.negated || !o->u.content.len ||
+		    !rule_buffer_is_app(o->buffer))
+			continue;
+		if (o->u.content.fast_pattern) {
+			best = o;
+			break;
+		}
+		if (!best || o->u.content.len > best->u.content.len)
+			best = o;
+	}
+	if (!best)
+		return false;
+	*pat = best->u.content.pat;
+	*len = best->u.content.len;
+	if (best->u.content.fast_pattern && best->u.content.fp_chop && best->u.content.fp_len &&
+	    (uint64_t)best->u.content.fp_off + best->u.content.fp_len <= best->u.content.len) {
+		*pat = best->u.content.pat + best->u.content.fp_off;
+		*len = best->u.content.fp_len;
+	}
+	*nocase = best->u.content.nocase;
+	*buffer = best->buffer;
+	return true;
+}
+
+/* The app group of protocol a: per buffer, one literal database of the
+ * fast patterns there; a literal Hyperscan refuses, or a rule with no
+ * content, goes on the group's always-check list. */
+static int build_app_group(struct detect_engine *e, int a, const char *cache_dir,
+			   struct hs_cache_stats *cst, char *err, size_t errlen)
+{
+	struct app_group *ag = &e->app[a];
+	const char **exprs = calloc(e->nrules + 1, sizeof(*exprs));
+	unsigned *flags = calloc(e->nrules + 1, sizeof(*flags));
+	unsigned *ids = calloc(e->nrules + 1, sizeof(*ids));
+	size_t *lens = calloc(e->nrules + 1, sizeof(*lens));
+	bool *nofp = calloc(e->nrules + 1, sizeof(*nofp));
+	int rc = -1;
+
+	ag->nofp = calloc(e->nrules + 1, sizeof(*ag->nofp));
+	if (!exprs || !flags || !ids || !lens || !nofp || !ag->nofp) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (int b = 0; b < RULE_BUF_MAX; b++) {
+		for (;;) {
+			hs_compile_error_t *cerr = NULL;
+			unsigned n = 0;
+			hs_error_t hr;
+
+			for (uint32_t i = 0; i < e->nrules; i++) {
+				const uint8_t *pat;
+				uint32_t len;
+				bool nc;
+				uint8_t fb;
+
+				if (e->rules[i].app != a || nofp[i] ||
+				    !app_fast_pattern(e->rules[i].r, &pat, &len, &nc, &fb) || fb != b)
+					continue;
+				exprs[n] = (const char *)pat;
+				lens[n] = len;
+				flags[n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
+				ids[n++] = i;
+			}
+			if (!n)
+				break;
+			hr = hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &ag->db[b],
+						  &cerr, cst);
+			if (hr == HS_SUCCESS)
+				break;
+			if (!cerr || cerr->expression < 0) {
+				snprintf(err, errlen, "hyperscan: %s",
+					 cerr ? cerr->message : "compile failed");
+				hs_free_compile_error(cerr);
+				goto out;
+			}
+			nofp[ids[cerr->expression]] = true;
+			hs_free_compile_error(cerr);
+		}
+		if (ag->db[b] && hs_alloc_scratch(ag->db[b], &e->scratch) != HS_SUCCESS) {
+			snprintf(err, errlen, "hyperscan: cannot allocate scratch");
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < e->nrules; i++) {
+		const uint8_t *pat;
+		uint32_t len;
+		bool nc;
+		uint8_t fb;
+
+		if (e->rules[i].app == a &&
+		    (nofp[i] || !app_fast_pattern(e->rules[i].r, &pat, &len, &nc, &fb)))
+			ag->nofp[ag->nnofp++] = i;
+	}
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(lens);
+	free(nofp);
+	return rc;
 }
 
 /* The pcre a rule without a literal fast pattern can be prefiltered by:
@@ -654,7 +781,8 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 			uint32_t len;
 			bool nc;
 
-			if (!in_group(r, g) || nofp[i] || !fast_pattern(r, &pat, &len, &nc))
+			if (!in_group(&e->rules[i], g) || nofp[i] ||
+			    !fast_pattern(r, &pat, &len, &nc))
 				continue;
 			exprs[n] = (const char *)pat;
 			lens[n] = len;
@@ -683,7 +811,7 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 		uint32_t len;
 		bool nc;
 
-		if (in_group(e->rules[i].r, g) &&
+		if (in_group(&e->rules[i], g) &&
 		    (nofp[i] || !fast_pattern(e->rules[i].r, &pat, &len, &nc)))
 			grp->nofp[grp->nnofp++] = i;
 	}
@@ -759,7 +887,9 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 		uint32_t len;
 		bool nc;
 
-		if (fast_pattern(r, &pat, &len, &nc))
+		if (e->rules[i].app)
+			e->st.rules_app++;
+		else if (fast_pattern(r, &pat, &len, &nc))
 			e->st.rules_prefiltered++;
 		if (r->threshold.type != RULE_THRESH_NONE ||
 		    r->detection_filter.type != RULE_THRESH_NONE)
@@ -776,6 +906,16 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 			e->st.hs_bytes += sz;
 		if (e->groups[g].redb && hs_database_size(e->groups[g].redb, &sz) == HS_SUCCESS)
 			e->st.hs_bytes += sz;
+	}
+	for (int a = APP_PROTO_HTTP; a < APP_PROTO_FAILED; a++) {
+		if (build_app_group(e, a, cfg ? cfg->hs_cache_dir : NULL, &cst, err, errlen))
+			goto fail;
+		for (int b = 0; b < RULE_BUF_MAX; b++) {
+			size_t sz = 0;
+
+			if (e->app[a].db[b] && hs_database_size(e->app[a].db[b], &sz) == HS_SUCCESS)
+				e->st.hs_bytes += sz;
+		}
 	}
 	e->st.cache_hits = cst.hits;
 	e->st.cache_misses = cst.misses;
@@ -799,6 +939,11 @@ void detect_engine_free(struct detect_engine *e)
 		for (int k = 0; k < IDX_MAX; k++)
 			ridx_free(&e->groups[g].idx[k]);
 		free(e->groups[g].v6only);
+	}
+	for (int a = 0; a < APP_PROTO_MAX; a++) {
+		for (int b = 0; b < RULE_BUF_MAX; b++)
+			hs_free_database(e->app[a].db[b]);
+		free(e->app[a].nofp);
 	}
 	hs_free_scratch(e->scratch);
 	for (uint32_t i = 0; e->rules && i < e->nrules; i++)
@@ -943,7 +1088,7 @@ static bool endpoints_match(struct detect_thread *t, const struct rule *r,
 }
 
 static bool header_match(struct detect_thread *t, const struct rule *r,
-			 const struct packet *p)
+			 const struct packet *p, bool app_rule)
 {
 	bool ports = has_ports(p);
 
@@ -957,7 +1102,7 @@ static bool header_match(struct detect_thread *t, const struct rule *r,
 		return false;
 	/* An app-proto rule runs on the protocol's usual ports until the
 	 * app layer can tell the protocol itself. */
-	if (r->app_ports && ports && !port_has(r->app_ports, p->sport) &&
+	if (r->app_ports && ports && !app_rule && !port_has(r->app_ports, p->sport) &&
 	    !port_has(r->app_ports, p->dport))
 		return false;
 	if (endpoints_match(t, r, p, false, ports))
@@ -1051,14 +1196,15 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
  * pass rule that matched. */
 static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 		     const struct packet *p, struct flow *f, enum flow_dir dir,
-		     detect_alert_fn cb, void *arg, unsigned *alerts)
+		     const struct app_inspect *in, detect_alert_fn cb, void *arg,
+		     unsigned *alerts)
 {
 	if (dr->has_bit_checks && !bits_possible(dr, f))
 		return false;
-	if (!header_match(t, dr->r, p))
+	if (!header_match(t, dr->r, p, in != NULL))
 		return false;
 	t->st->checked++;
-	if (!detect_rule_verify(dr, &t->v, p, f, dir))
+	if (!detect_rule_verify(dr, &t->v, p, f, dir, in))
 		return false;
 	/* before anything else, so later rules on this packet see it */
 	detect_rule_bits_apply(dr, f);
@@ -1077,28 +1223,91 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 	if (f)
 		f->alerted = 1;
 	if (cb)
-		cb(arg, p, f, &t->alert);
+		cb(arg, p, f, &t->alert, in ? in->meta : NULL);
 	return false;
+}
+
+/* Walk the candidate bitmap in rule order; app rules are run only at the
+ * inspection point of their last stage (body or not, see detect_app). */
+static unsigned run_candidates(struct detect_thread *t, const struct packet *p, struct flow *f,
+			       enum flow_dir dir, const struct app_inspect *in, bool body,
+			       detect_alert_fn cb, void *arg)
+{
+	const struct detect_engine *e = t->e;
+	unsigned alerts = 0;
+
+	for (uint32_t w = t->cand_lo; w <= t->cand_hi; w++) {
+		uint64_t bits = t->cand[w];
+
+		t->cand[w] = 0;
+		while (bits) {
+			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (in && e->rules[id].needs_body != body)
+				continue;
+			if (run_rule(t, &e->rules[id], p, f, dir, in, cb, arg, &alerts)) {
+				/* a pass rule: the packet is done */
+				for (w++; w <= t->cand_hi; w++)
+					t->cand[w] = 0;
+				return 0;
+			}
+		}
+	}
+	return alerts;
+}
+
+static void cand_reset(struct detect_thread *t)
+{
+	t->ncand = 0;
+	t->cand_lo = UINT32_MAX;
+	t->cand_hi = 0;
+	/* a new inspection: every cached address answer is stale (generation
+	 * 0 is never current, so zeroed entries never hit) */
+	if (++t->agen == 0)
+		t->agen = 1;
+}
+
+unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow *f,
+		    enum flow_dir dir, const struct app_inspect *in, detect_alert_fn cb, void *arg)
+{
+	const struct app_group *ag;
+	bool body = false;
+
+	if (in->proto <= APP_PROTO_UNKNOWN || in->proto >= APP_PROTO_FAILED ||
+	    (p->ip_ver != 4 && p->ip_ver != 6))
+		return 0;
+	ag = &t->e->app[in->proto];
+	t->st->app_inspections++;
+	cand_reset(t);
+	for (int b = 0; b < RULE_BUF_MAX; b++) {
+		const struct app_slice *s = &in->buf[b];
+
+		if (!s->p)
+			continue;
+		if (detect_buffer_is_body((uint8_t)b))
+			body = true;
+		if (ag->db[b] && s->len &&
+		    hs_scan(ag->db[b], (const char *)s->p, s->len, 0, t->scratch, on_match, t) !=
+			    HS_SUCCESS)
+			t->st->scan_errors++;
+	}
+	t->st->candidates += t->ncand;
+	for (uint32_t i = 0; i < ag->nnofp; i++)
+		cand_mark(t, ag->nofp[i]);
+	return run_candidates(t, p, f, dir, in, body, cb, arg);
 }
 
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
 		       enum flow_dir dir, detect_alert_fn cb, void *arg)
 {
-	const struct detect_engine *e = t->e;
 	const struct group *g;
-	unsigned alerts = 0;
 
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
 	t->st->packets++;
-	/* a new packet: every cached address answer is stale (generation 0
-	 * is never current, so zeroed entries never hit) */
-	if (++t->agen == 0)
-		t->agen = 1;
-	g = &e->groups[packet_group(p)];
-	t->ncand = 0;
-	t->cand_lo = UINT32_MAX;
-	t->cand_hi = 0;
+	g = &t->e->groups[packet_group(p)];
+	cand_reset(t);
 	if (p->payload_off && p->payload_len) {
 		const char *pl = (const char *)p->data + p->payload_off;
 
@@ -1142,21 +1351,5 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 	for (uint32_t i = 0; i < g->nnofp; i++)
 		cand_mark(t, g->nofp[i]);
 	/* rule order: pass rules first (see the top of this file) */
-	for (uint32_t w = t->cand_lo; w <= t->cand_hi; w++) {
-		uint64_t bits = t->cand[w];
-
-		t->cand[w] = 0;
-		while (bits) {
-			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
-
-			bits &= bits - 1;
-			if (run_rule(t, &e->rules[id], p, f, dir, cb, arg, &alerts)) {
-				/* a pass rule: the packet is done */
-				for (w++; w <= t->cand_hi; w++)
-					t->cand[w] = 0;
-				return 0;
-			}
-		}
-	}
-	return alerts;
+	return run_candidates(t, p, f, dir, NULL, false, cb, arg);
 }
