@@ -58,7 +58,8 @@
  * times header_limit, shared by both directions because slices only live
  * during a callback), and per decompression layer a zlib arena: inflate's
  * zalloc hands out memory from that arena (reset per body), so zlib never
- * calls malloc. With the defaults that is about 420 KiB a flow.
+ * calls malloc. With the defaults that is about 470 KiB a flow, so a
+ * caller should keep a pool sized for its HTTP flows, not for all flows.
  *
  * Bounds: a header block longer than header_limit is cut (the parser skips
  * to its end and inspects what it kept); bodies are buffered up to their
@@ -74,8 +75,9 @@
  * HTTP/0.9 requests (no headers; a response not starting with "HTTP/" is a
  * body until close), HEAD/1xx/204/304 responses without body, 100-continue
  * (interim responses skipped), CONNECT (data after a CONNECT request is held
- * up to header_limit until its response: 2xx turns the flow into a tunnel
- * and parsing stops, anything else replays the held bytes), 101 Switching
+ * in the request body buffer, up to request_body_limit, until its response:
+ * 2xx turns the flow into a tunnel and parsing stops, anything else replays
+ * the held bytes as requests), 101 Switching
  * Protocols (parsing stops), and responses without a length (body until
  * http_close()).
  *

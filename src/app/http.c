@@ -114,6 +114,7 @@ struct http_state {
 	uint8_t *scratch;
 	uint32_t scratch_cap;
 	uint32_t held;                  /* CONNECT: request bytes held in d[0].body */
+	bool held_cut;                  /* ... and some were dropped */
 	app_inspect_fn cb;
 	app_event_fn ev;
 	void *arg;
@@ -1178,6 +1179,8 @@ static void request_headers(struct http_state *s, struct http_dir *d, bool frame
 {
 	if (!d->parsed) {
 		d->parsed = true;
+		/* no stale metadata for a response to an unparsable request */
+		memset(&s->pend[d->tx % PEND_RING], 0, sizeof(s->pend[0]));
 		if (!d->has_start) {
 			event(s, HTTP_EV_INVALID_REQUEST_LINE);
 		} else {
@@ -1199,6 +1202,7 @@ static void request_headers(struct http_state *s, struct http_dir *d, bool frame
 		d->tx++;
 		d->state = HS_CONNECT_WAIT;
 		s->held = 0;
+		s->held_cut = false;
 		return;
 	}
 	int64_t cl = content_length(s, d);
@@ -1557,7 +1561,9 @@ static void http_parse_dir(struct http_state *s, int dir, const uint8_t *p, uint
 			memmove(d->body + s->held, p, n);   /* replays read from here */
 			s->held += n;
 			if (n < len) {
-				event(s, HTTP_EV_TUNNEL_DATA_CUT);
+				if (!s->held_cut)
+					event(s, HTTP_EV_TUNNEL_DATA_CUT);
+				s->held_cut = true;
 				n = len;
 			}
 			break;
