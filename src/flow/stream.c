@@ -495,9 +495,16 @@ static bool fill_holes(struct stream_pool *sp, struct stream_dir *d, uint32_t s,
 	bool held = false;
 
 	while (SEQ_LT(pos, e)) {
-		uint32_t idx = first_after(sp, d, pos), hole_end;
-		struct block *b = idx ? B(sp, idx) : NULL;
+		uint32_t idx, hole_end;
+		struct block *b;
 
+		/* a delivery may have flushed held blocks past pos */
+		if (SEQ_LT(pos, d->next_seq)) {
+			pos = d->next_seq;
+			continue;
+		}
+		idx = first_after(sp, d, pos);
+		b = idx ? B(sp, idx) : NULL;
 		if (b && SEQ_LEQ(b->seq, pos)) {
 			pos = b->seq + b->len;          /* held: resolved in pass 1 */
 			continue;
@@ -506,7 +513,7 @@ static bool fill_holes(struct stream_pool *sp, struct stream_dir *d, uint32_t s,
 		if (pos == d->next_seq) {
 			deliver(sp, d, data + (pos - s), hole_end - pos, cb, arg);
 			flush_contiguous(sp, d, cb, arg);
-			pos = hole_end;
+			pos = d->next_seq;
 			continue;
 		}
 		while (SEQ_LT(pos, hole_end)) {

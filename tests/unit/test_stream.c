@@ -320,6 +320,35 @@ static void test_overlap_spanning(void)
 	env_free(v);
 }
 
+/* An in-order segment over held blocks: the bytes it shares with them are
+ * resolved by the policy, then everything comes out once, in order. */
+static void test_overlap_in_order(void)
+{
+	struct env *v = env_new(NULL);      /* bsd */
+
+	seg(v, 0, "", SYN);
+	seg(v, 5, "BB", 0);                 /* [5, 7) */
+	seg(v, 12, "CCCCC", 0);             /* [12, 17) */
+	seg(v, 1, "xxxxxxxxxxxx", 0);       /* [1, 13): before both, bsd takes it */
+	CU_ASSERT_TRUE(got(v, "xxxxxxxxxxxxCCCC"));
+	CU_ASSERT_EQUAL(v->d.next_seq, 17);
+	CU_ASSERT_EQUAL(stream_pool_stats(v->sp)->overlap_diff, 3);
+	CU_ASSERT_EQUAL(stream_pool_stats(v->sp)->ooo_segments, 2);
+	CU_ASSERT_EQUAL(stream_pool_free_blocks(v->sp), stream_pool_blocks(v->sp));
+	seg(v, 17, "!", 0);
+	CU_ASSERT_TRUE(got(v, "xxxxxxxxxxxxCCCC!"));
+	env_free(v);
+
+	policy_now = STREAM_POLICY_FIRST;
+	v = env_new(set_policy);
+	seg(v, 0, "", SYN);
+	seg(v, 5, "BB", 0);
+	seg(v, 1, "xxxxxxxxx", 0);          /* [1, 10): first keeps BB */
+	CU_ASSERT_TRUE(got(v, "xxxxBBxxx"));
+	CU_ASSERT_EQUAL(v->d.next_seq, 10);
+	env_free(v);
+}
+
 /* ---- retransmissions -------------------------------------------------------------- */
 
 static void test_retransmissions(void)
@@ -676,6 +705,7 @@ static const struct test_case stream_cases[] = {
 	{ "overlaps under each policy", test_overlap_policies },
 	{ "policy names", test_policy_names },
 	{ "overlap across several held blocks", test_overlap_spanning },
+	{ "in-order segment over held blocks", test_overlap_in_order },
 	{ "retransmissions delivered once", test_retransmissions },
 	{ "gap when max-ooo-bytes is hit", test_gap_ooo_bound },
 	{ "gap with nothing held", test_gap_no_ooo },
