@@ -155,6 +155,8 @@
 	"  # client, and a first ACK or FIN establishes the session from the next\n"
 	"  # packet on.\n"
 	"  midstream: no\n"
+	"  # TCP reassembly (src/flow/stream.c). Not run by the workers yet: these\n"
+	"  # keys are checked, and take effect once reassembly is wired in.\n"
 	"  reassembly:\n"
 	"    # Memory for out-of-order TCP data, all workers together (at least\n"
 	"    # 1mb), in 2 KiB blocks allocated at start. In-order data is not\n"
