@@ -61,6 +61,11 @@ static inline bool is_grease(uint16_t v)
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
+static inline bool is_tls13(uint16_t v)
+{
+	return v == 0x0304 || (v >> 8) == 0x7f || (v >> 8) == 0xfb;
+}
+
 void tls_version_string(uint16_t v, char *out, size_t cap)
 {
 	const char *s = NULL;
@@ -658,8 +663,7 @@ static void tls_server_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 		v = sv;
 	st->version = v;
 	tls_version_string(v, mt->version, sizeof(mt->version));
-	if ((sv == 0x0304 || (sv >> 8) == 0x7f || (sv >> 8) == 0xfb) &&
-	    memcmp(p + 2, hrr_random, 32) != 0)
+	if (is_tls13(sv) && memcmp(p + 2, hrr_random, 32) != 0)
 		st->dir[c->dir].encrypted = true;   /* the rest is encrypted */
 	if (bad) {
 		tls_event(c, TLS_EV_HANDSHAKE_INVALID_LENGTH);
@@ -936,9 +940,11 @@ void tls_parse(struct tls_state *st, int dir, const uint8_t *data, uint32_t len,
 			}
 			d->rtype = type;
 			d->rleft = rlen;
-			/* after ChangeCipherSpec or application data, handshake
-			 * records are encrypted */
-			if (type == 20 || type == 23)
+			/* after application data, or ChangeCipherSpec before
+			 * TLS 1.3, handshake records are encrypted; TLS 1.3's
+			 * CCS is a dummy (RFC 8446 D.4) and may precede a
+			 * plaintext ClientHello after a HelloRetryRequest */
+			if (type == 23 || (type == 20 && !is_tls13(st->version)))
 				d->encrypted = true;
 			continue;
 		}
