@@ -226,7 +226,7 @@ static void tcp_packet(const struct packet *p)
 			tls_state_init(f->tls);
 		} else if (p->sport == 53 || p->dport == 53) {
 			f->proto = APP_PROTO_DNS;
-			f->dns = malloc(dns_state_size());
+			f->dns = malloc(dns_state_size(true));
 			if (!f->dns)
 				die("out of memory");
 			dns_state_init(f->dns, true);
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 		die("%s: link type %d is not decoded", argv[1], lt);
 	decode_config_default(&dcfg);
 	memset(&ds, 0, sizeof(ds));
-	udp_dns = malloc(dns_state_size());
+	udp_dns = malloc(dns_state_size(false));
 	if (!udp_dns)
 		die("out of memory");
 	dns_state_init(udp_dns, false);

@@ -65,13 +65,14 @@ struct dns_dir {
 	bool inmsg;                     /* inside a message */
 	uint32_t need;                  /* its length */
 	uint32_t have;                  /* bytes of it seen */
-	uint8_t buf[DNS_TCP_MSG_MAX];   /* the first bytes of it */
 };
 
 struct dns_state {
 	bool tcp;
 	struct dns_dir dir[2];
-	uint8_t name[DNS_NAME_MAX + 1]; /* scratch: one decoded name */
+	/* last, so a UDP flow's state can stop before them */
+	uint8_t buf[2][DNS_TCP_MSG_MAX];   /* per direction: a TCP message's
+					      first bytes */
 };
 
 /* What decoding one name found (flags). */
@@ -99,7 +100,10 @@ void dns_name_print(const uint8_t *name, uint32_t len, char *out, size_t cap);
 /* Could p be the start of a DNS message (TCP: of its length prefix)? */
 bool dns_probe(const uint8_t *p, uint32_t len, bool tcp);
 
-size_t dns_state_size(void);
+/* Bytes a flow's state takes: UDP needs no message buffers (about 50
+ * bytes), TCP two of DNS_TCP_MSG_MAX. */
+size_t dns_state_size(bool tcp);
+/* st must have dns_state_size(tcp) bytes. */
 void dns_state_init(struct dns_state *st, bool tcp);
 /* Feed the bytes of one direction (dir: 0 to server, 1 to client). */
 void dns_parse(struct dns_state *st, int dir, const uint8_t *data, uint32_t len,

@@ -21,6 +21,7 @@
  * may itself be split). A message longer than the buffer is parsed from
  * its prefix and the rest skipped, so framing never gets lost.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "mamori/dns.h"
@@ -224,6 +225,7 @@ static void dns_message(const struct dns_ctx *c, int dir, const uint8_t *m,
 	struct app_inspect in;
 	struct app_meta meta;
 	struct app_meta_dns *md = &meta.u.dns;
+	uint8_t name[DNS_NAME_MAX];     /* one decoded name at a time */
 	uint16_t id, fl, qd, cnt[3];
 	uint32_t pos = 12;
 	unsigned nf;
@@ -261,15 +263,15 @@ static void dns_message(const struct dns_ctx *c, int dir, const uint8_t *m,
 	md->response = response;
 
 	for (uint32_t i = 0; i < qd; i++) {
-		int n = dns_name_decode(m, len, &pos, st->name, DNS_NAME_MAX, &nf);
+		int n = dns_name_decode(m, len, &pos, name, DNS_NAME_MAX, &nf);
 
 		dns_name_events(c, nf);
 		if (n < 0 || pos + 4 > len)
 			goto bad;
 		md->rrtype = be16(m + pos);
 		pos += 4;
-		dns_name_print(st->name, (uint32_t)n, md->rrname, sizeof(md->rrname));
-		in.buf[RULE_BUF_DNS_QUERY_NAME].p = st->name;
+		dns_name_print(name, (uint32_t)n, md->rrname, sizeof(md->rrname));
+		in.buf[RULE_BUF_DNS_QUERY_NAME].p = name;
 		in.buf[RULE_BUF_DNS_QUERY_NAME].len = (uint32_t)n;
 		if (!response)
 			in.buf[RULE_BUF_DNS_QUERY] = in.buf[RULE_BUF_DNS_QUERY_NAME];
@@ -284,7 +286,7 @@ static void dns_message(const struct dns_ctx *c, int dir, const uint8_t *m,
 	/* answer, authority, additional */
 	for (unsigned s = 0; s < 3; s++) {
 		for (uint32_t i = 0; i < cnt[s]; i++) {
-			int n = dns_name_decode(m, len, &pos, st->name,
+			int n = dns_name_decode(m, len, &pos, name,
 						DNS_NAME_MAX, &nf);
 			uint16_t rdlen;
 
@@ -296,9 +298,9 @@ static void dns_message(const struct dns_ctx *c, int dir, const uint8_t *m,
 				goto bad;
 			if (s == 0) {
 				md->rrtype = be16(m + pos);
-				dns_name_print(st->name, (uint32_t)n, md->rrname,
+				dns_name_print(name, (uint32_t)n, md->rrname,
 					       sizeof(md->rrname));
-				in.buf[RULE_BUF_DNS_ANSWER_NAME].p = st->name;
+				in.buf[RULE_BUF_DNS_ANSWER_NAME].p = name;
 				in.buf[RULE_BUF_DNS_ANSWER_NAME].len = (uint32_t)n;
 				if (c->inspect)
 					c->inspect(c->arg, &in);
@@ -352,9 +354,9 @@ bool dns_probe(const uint8_t *p, uint32_t len, bool tcp)
 	return !(nf & DNS_NAME_F_LOOP) && (off + 4 <= len || len < mlen);
 }
 
-size_t dns_state_size(void)
+size_t dns_state_size(bool tcp)
 {
-	return sizeof(struct dns_state);
+	return tcp ? sizeof(struct dns_state) : offsetof(struct dns_state, buf);
 }
 
 void dns_state_init(struct dns_state *st, bool tcp)
@@ -413,7 +415,7 @@ void dns_parse(struct dns_state *st, int dir, const uint8_t *data, uint32_t len,
 			take = len;
 		room = d->have < DNS_TCP_MSG_MAX ? DNS_TCP_MSG_MAX - d->have : 0;
 		if (room > 0)
-			memcpy(d->buf + d->have, data, take < room ? take : room);
+			memcpy(st->buf[dir] + d->have, data, take < room ? take : room);
 		d->have += take;
 		data += take;
 		len -= take;
@@ -423,7 +425,7 @@ void dns_parse(struct dns_state *st, int dir, const uint8_t *data, uint32_t len,
 			d->inmsg = false;
 			if (cut)
 				dns_event(&c, DNS_EV_TRUNCATED);
-			dns_message(&c, dir, d->buf,
+			dns_message(&c, dir, st->buf[dir],
 				    cut ? DNS_TCP_MSG_MAX : d->need, cut);
 		}
 	}

@@ -103,10 +103,10 @@ static unsigned total_events(const struct rec *r)
 
 static struct dns_state *new_state(bool tcp)
 {
-	struct dns_state *st = malloc(dns_state_size());
+	struct dns_state *st = malloc(dns_state_size(tcp));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	memset(st, 0xa5, dns_state_size());    /* init must not rely on zeroes */
+	memset(st, 0xa5, dns_state_size(tcp));    /* init must not rely on zeroes */
 	dns_state_init(st, tcp);
 	return st;
 }
