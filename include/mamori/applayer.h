@@ -46,6 +46,8 @@ struct applayer_stats {
 	uint64_t gaps;                  /* directions a stream gap ended the parsing of */
 	uint64_t memuse;                /* parser state bytes allocated now */
 	uint64_t http_events[64];       /* by http_event_name() index */
+	uint64_t tls_events[32];        /* by tls_event_name() index */
+	uint64_t dns_events[32];        /* by dns_event_name() index */
 };
 
 struct applayer;
