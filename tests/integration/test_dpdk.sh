@@ -140,44 +140,8 @@ check_eq "no multi-segment packet truncated" 0 \
 # Split the generated capture into two files by a symmetric hash of the
 # addresses and ports (what symmetric RSS does), and round-robin by frame
 # (which splits every flow) as the control.
-python3 - "$WORK/gen.pcap" "$WORK/q" <<'PY'
-import struct, sys, zlib
-src, out = sys.argv[1], sys.argv[2]
-data = open(src, "rb").read()
-hdr, pos = data[:24], 24
-outs = {k: [open(f"{out}{k}{i}.pcap", "wb") for i in (0, 1)] for k in ("h", "rr")}
-for f in outs.values():
-    for o in f:
-        o.write(hdr)
-n = 0
-while pos + 16 <= len(data):
-    caplen = struct.unpack_from("<I", data, pos + 8)[0]
-    rec = data[pos:pos + 16 + caplen]
-    pkt = rec[16:]
-    pos += 16 + caplen
-    off, et = 12, struct.unpack_from(">H", pkt, 12)[0]
-    while et in (0x8100, 0x88a8):
-        off += 4
-        et = struct.unpack_from(">H", pkt, off)[0]
-    off += 2
-    key = b""
-    if et == 0x0800:
-        ihl = (pkt[off] & 15) * 4
-        proto, a, b = pkt[off + 9], pkt[off + 12:off + 16], pkt[off + 16:off + 20]
-        l4 = off + ihl
-    elif et == 0x86dd:
-        proto, a, b = pkt[off + 6], pkt[off + 8:off + 24], pkt[off + 24:off + 40]
-        l4 = off + 40
-    else:
-        proto, a, b, l4 = 0, b"", b"", None
-    ends = [a, b]
-    if l4 is not None and proto in (6, 17) and len(pkt) >= l4 + 4:
-        ends = [a + pkt[l4:l4 + 2], b + pkt[l4 + 2:l4 + 4]]
-    key = bytes([proto]) + b"".join(sorted(ends))
-    outs["h"][zlib.crc32(key) & 1].write(rec)
-    outs["rr"][n & 1].write(rec)
-    n += 1
-PY
+python3 "$TOP_SRCDIR/tools/pcap-split-flows" "$WORK/gen.pcap" 2 "$WORK/qh" &&
+	python3 "$TOP_SRCDIR/tools/pcap-split-flows" --round-robin "$WORK/gen.pcap" 2 "$WORK/qrr"
 check_eq "capture split in two" 0 $?
 run_r q_r "$WORK/gen.pcap" "${RULES_ARGS[@]}" --workers 2
 mkdir -p "$WORK/q_d"
