@@ -75,7 +75,7 @@ static void usage(FILE *out)
 "  -k none|all         checksum validation (capture.checksum-validation)\n"
 "  --set KEY=VALUE     override any configuration key (repeatable)\n"
 "  --workers N         worker threads (threading.workers; 0 = cores - 1)\n"
-"  --exit-idle SECS    live capture: stop after SECS without packets\n"
+"  --exit-idle SECS    live or DPDK capture: stop after SECS without packets\n"
 "  --dpdk              capture through DPDK; arguments after -- go to the EAL\n"
 "                      (they replace dpdk.eal-args); see doc/dpdk.md\n"
 "  -q                  quiet: no summary, no console alerts\n"
