@@ -107,7 +107,9 @@ int dispatch_watch(struct dispatch *d)
 	unsigned w, exited;
 
 	while (!*d->stop) {
-		struct timespec ts = { 0, 10000000 };
+		/* 50 ms: stats and --exit-idle need no more; a signal cuts the
+		 * nap short for a prompt stop */
+		struct timespec ts = { 0, 50000000 };
 
 		nanosleep(&ts, NULL);
 		snapshot_capture(d);

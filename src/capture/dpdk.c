@@ -407,6 +407,10 @@ static int dpdk_open(const struct capture_config *cfg, struct capture **out,
 		else
 			room = frame + RTE_PKTMBUF_HEADROOM;
 	}
+	if (room > UINT16_MAX)
+		return fail(c, errbuf, errlen, -EINVAL,
+			    "dpdk.mtu %u: %s cannot scatter frames and an mbuf holds "
+			    "at most 64 KiB", cfg->dpdk_mtu, c->name);
 	if (want > 1)
 		setup_rss(c, &di, &conf, key, sizeof(key));
 	/* the largest frame the port may hand us, however many segments
