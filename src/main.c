@@ -2,7 +2,9 @@
  * main: the command line (Suricata's flags where they exist), the
  * configuration, and the life of a run: open the capture, start the output
  * thread and one thread per worker, run the capture/dispatch loop in the
- * main thread until end of file, --exit-idle or SIGINT/SIGTERM, then drain:
+ * main thread (with DPDK and a queue per worker: the workers poll their
+ * queues on their EAL lcores and the main thread only watches) until end
+ * of file, --exit-idle or SIGINT/SIGTERM, then drain:
  * workers finish their queues and end their flows, the output thread
  * writes what remains and a final stats record.
  *
@@ -511,19 +513,17 @@ static int start_eal(const struct cli *cli, const struct config *cfg)
 	const char *name, *value;
 	int argc = 0, n, i;
 
-	argv[argc++] = prog;
-	if (cli->neal_args > 0) {
-		for (i = 0; i < cli->neal_args && argc < 257; i++)
-			argv[argc++] = cli->eal_args[i];
-	} else {
-		n = config_count(cfg, "dpdk.eal-args");
-		for (i = 0; i < n && argc < 257; i++)
-			if (config_child(cfg, "dpdk.eal-args", i, &name, &value) == 0 && value)
-				argv[argc++] = (char *)(uintptr_t)value;
-	}
-	if (argc == 257) {
+	n = cli->neal_args > 0 ? cli->neal_args : config_count(cfg, "dpdk.eal-args");
+	if (n > 256) {
 		fprintf(stderr, "mamori: dpdk: more than 256 EAL arguments\n");
 		return EXIT_USAGE;
+	}
+	argv[argc++] = prog;
+	for (i = 0; i < n; i++) {
+		if (cli->neal_args > 0)
+			argv[argc++] = cli->eal_args[i];
+		else if (config_child(cfg, "dpdk.eal-args", i, &name, &value) == 0 && value)
+			argv[argc++] = (char *)(uintptr_t)value;
 	}
 	argv[argc] = NULL;
 	if (capture_dpdk_eal_init(argc, argv, errbuf, sizeof(errbuf)) < 0) {

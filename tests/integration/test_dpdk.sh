@@ -192,6 +192,22 @@ pk=$(stats_field "$WORK/term/eve.json" capture.packets)
 	fail "capture.packets not counted ($pk)"
 check_eq "endless port: no mbuf shortage" 0 "$(stats_field "$WORK/term/eve.json" capture.rx_nombuf)"
 
+# ---- EAL arguments and port from the configuration -------------------------
+{
+	echo "dpdk:"
+	echo "  port: net_pcap1"
+	echo "  eal-args:"
+	for a in $EAL "--lcores=(0-1)@0" "--vdev=net_pcap1,rx_pcap=$WORK/gen.pcap"; do
+		echo "    - \"$a\""
+	done
+} >"$WORK/dpdk.yaml"
+mkdir -p "$WORK/cfg_d"
+"$MAMORI" --dpdk -c "$WORK/dpdk.yaml" -l "$WORK/cfg_d" --exit-idle 1 --workers 1 \
+	>"$WORK/cfg_d.log" 2>&1
+check_eq "dpdk.eal-args and dpdk.port from the config: exit status" 0 $?
+check_eq "dpdk.eal-args and dpdk.port from the config: every frame" \
+	"$(stats_field "$WORK/gen_r/eve.json" decoder.pkts)" "$(stats_field "$WORK/cfg_d/eve.json" decoder.pkts)"
+
 # ---- bad usage: exit 2 with a message -------------------------------------
 "$MAMORI" --dpdk -q -- $EAL --no-such-eal-option >"$WORK/o" 2>"$WORK/e"
 check_eq "bad EAL argument: exit 2" 2 $?
