@@ -35,6 +35,7 @@
 
 #include "mamori/config.h"
 #include "mamori/log.h"
+#include "mamori/stream.h"
 
 static const char default_yaml[] =
 #include "default-config.h"
@@ -850,6 +851,12 @@ static const struct schema schema[] = {
 
 	S_MAP("stream"),
 	S_BOOL("stream.midstream"),
+	S_MAP("stream.reassembly"),
+	S_SIZE("stream.reassembly.memcap", 1 << 20, INT64_MAX),
+	/* 0: no limit */
+	S_SIZE("stream.reassembly.depth", 0, INT64_MAX),
+	S_SIZE("stream.reassembly.max-ooo-bytes", 0, 1 << 30),
+	S_ENUM("stream.reassembly.policy", stream_policy_names),
 
 	S_MAP("flow-timeouts"),
 	S_MAP("flow-timeouts.default"),
@@ -1527,6 +1534,9 @@ static const struct field fields[] = {
 	FIELD("flow.memcap", flow_memcap),
 	FIELD("flow.hash-size", flow_hash_size),
 	FIELD("stream.midstream", flow.midstream),
+	FIELD("stream.reassembly.memcap", stream.memcap),
+	FIELD("stream.reassembly.depth", stream.depth),
+	FIELD("stream.reassembly.max-ooo-bytes", stream.max_ooo_bytes),
 	FIELD("flow-timeouts.default.new", flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_NEW]),
 	FIELD("flow-timeouts.default.established",
 	      flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_ESTABLISHED]),
@@ -1640,6 +1650,11 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 	if (read_key(c, "capture.checksum-validation", &v, &s, err) < 0)
 		return -1;
 	m.decode.checksum_validate = strcmp(v.s, "all") == 0;
+	if (read_key(c, "stream.reassembly.policy", &v, &s, err) < 0)
+		return -1;
+	/* the schema's choices are stream_policy_names: always found */
+	m.stream.policy = (uint8_t)stream_policy_from_name(v.s);
+	m.stream.midstream = m.flow.midstream;
 
 	/* The flow table masks hashes with size - 1. */
 	m.flow_hash_size = round_pow2(m.flow_hash_size);

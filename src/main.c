@@ -842,12 +842,13 @@ int main(int argc, char **argv)
 		detect_engine_info(engine, &es);
 		/* say plainly what does not run yet, so nobody trusts a
 		 * silent rule */
-		log_notice("%llu of %llu rules active (%llu prefiltered); skipped: "
+		log_notice("%llu of %llu rules active (%llu prefiltered by content, %llu by pcre); skipped: "
 			   "%llu need the application layer, %llu flowbits, %llu "
 			   "threshold/detection_filter, %llu pcre, %llu other keywords",
 			   (unsigned long long)es.rules_active,
 			   (unsigned long long)es.rules_total,
 			   (unsigned long long)es.rules_prefiltered,
+			   (unsigned long long)es.rules_pcre_prefiltered,
 			   (unsigned long long)es.rules_skipped_app_layer,
 			   (unsigned long long)es.skipped_flowbits,
 			   (unsigned long long)es.skipped_threshold,

@@ -117,9 +117,9 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 
 /* detect_packet's callback: the alert goes to the output thread. */
 static void on_alert(void *arg, const struct packet *p, const struct flow *f,
-		     const struct event_alert *a)
+		     const struct event_alert *a, const struct app_meta *app)
 {
-	worker_alert(arg, p, f, a);
+	worker_alert_app(arg, p, f, a, app);
 }
 
 int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
@@ -259,6 +259,12 @@ void worker_finish(struct worker *w)
 int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 		 const struct event_alert *alert)
 {
+	return worker_alert_app(w, p, f, alert, NULL);
+}
+
+int worker_alert_app(struct worker *w, const struct packet *p, const struct flow *f,
+		     const struct event_alert *alert, const struct app_meta *app)
+{
 	struct event_record *ev = reserve_event(w);
 	uint16_t n;
 
@@ -280,6 +286,8 @@ int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 	ev->worker = (uint16_t)w->id;
 	ev->ts_us = p->ts_us;
 	ev->alert = *alert;
+	if (app)
+		ev->app = *app;
 	if (f)
 		event_set_flow(w, ev, f);
 	n = p->payload_len < EVENT_PAYLOAD_MAX ? p->payload_len : EVENT_PAYLOAD_MAX;

@@ -18,6 +18,7 @@
 
 #include "mamori/decode.h"
 #include "mamori/flow.h"
+#include "mamori/stream.h"
 
 struct config_error {
 	char file[256];        /* "<default>", "--set", or the YAML path */
@@ -105,6 +106,10 @@ struct mamori_config {
 	uint32_t flow_hash_size;       /* flow.hash-size (per worker) */
 	struct flow_config flow;       /* flow-timeouts.*, community-id-seed,
 					* stream.midstream */
+	struct stream_config stream;   /* stream.reassembly.*: memcap for all
+					* workers together (the runtime divides
+					* it), depth, max-ooo-bytes, policy;
+					* midstream copies stream.midstream */
 
 	bool stats_enabled;            /* stats.enabled */
 	unsigned stats_interval;       /* stats.interval (s) */

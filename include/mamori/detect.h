@@ -22,6 +22,7 @@
 
 #include <hs/hs.h>
 
+#include "mamori/app.h"
 #include "mamori/decode.h"
 #include "mamori/eve.h"
 #include "mamori/flow.h"
@@ -34,6 +35,8 @@ struct detect_engine_stats {
 	uint64_t rules_total;           /* rules in the ruleset */
 	uint64_t rules_active;          /* rules the engine runs */
 	uint64_t rules_prefiltered;     /* of those, with a Hyperscan fast pattern */
+	uint64_t rules_pcre_prefiltered;/* of the others, prefiltered by their pcre */
+	uint64_t rules_app;             /* active rules on application-layer buffers */
 	uint64_t rules_skipped_app_layer;
 	/* Skipped because they use something the engine cannot do yet; the
 	 * sum of the four reasons below. */
@@ -56,6 +59,7 @@ struct detect_thread_stats {
 	uint64_t scan_errors;           /* hs_scan failures (never expected) */
 	uint64_t thresholded;           /* matches threshold/detection_filter held back */
 	uint64_t thresh_evicted;        /* live threshold entries dropped, table full */
+	uint64_t app_inspections;       /* application-layer inspection points */
 };
 
 /* How to build an engine; a NULL config means the defaults (no cache). */
@@ -80,8 +84,10 @@ struct detect_thread *detect_thread_new(const struct detect_engine *e,
 void detect_thread_free(struct detect_thread *t);
 const struct detect_thread_stats *detect_thread_stats(const struct detect_thread *t);
 
+/* app: the application-layer metadata of the match (NULL for a packet
+ * rule); valid during the call. */
 typedef void (*detect_alert_fn)(void *arg, const struct packet *p, const struct flow *f,
-				const struct event_alert *a);
+				const struct event_alert *a, const struct app_meta *app);
 
 /*
  * Match one decoded packet. f may be NULL (no flow: flow-dependent options
@@ -92,6 +98,17 @@ typedef void (*detect_alert_fn)(void *arg, const struct packet *p, const struct 
  */
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
 		       enum flow_dir dir, detect_alert_fn cb, void *arg);
+
+/*
+ * Match the app rules of in->proto at one inspection point of a parser
+ * (app.h): p is the packet that completed it (addresses, ports, header
+ * options), dir its direction. A rule runs at the point of its last stage:
+ * rules on an HTTP body buffer where the point has a body, the others where
+ * it has none, so a rule is evaluated once per transaction and direction.
+ * Calls cb per alert in rule order; returns the number of alerts.
+ */
+unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow *f,
+		    enum flow_dir dir, const struct app_inspect *in, detect_alert_fn cb, void *arg);
 
 /*
  * The raw Hyperscan ceiling, for benchmarks: scan p's payload with the
@@ -111,13 +128,23 @@ enum detect_skip {
 	DETECT_SKIP_KEYWORD,
 };
 
+/* The chain ops of one buffer: chain[start .. start + n). */
+struct detect_seg {
+	uint8_t buffer;                 /* enum rule_buffer */
+	uint16_t start, n;
+};
+
 /* A rule as the engine runs it. */
 struct detect_rule {
 	const struct rule *r;
 	const uint16_t *chain;          /* indexes into r->opts of the payload ops */
 	const bool *retry;              /* chain[i]: backtrack (next op is relative) */
 	void *const *re;                /* pcre2_code * per chain op, or NULL */
+	const struct detect_seg *segs;  /* per buffer */
 	uint16_t nchain;
+	uint8_t nsegs;
+	uint8_t app;                    /* enum app_proto: 0 for a packet rule */
+	bool needs_body;                /* inspects an HTTP body buffer */
 	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
 	bool has_bit_checks;            /* flowbits isset / isnotset */
 	bool has_bit_actions;           /* flowbits set / unset / toggle */
@@ -144,9 +171,15 @@ int detect_vctx_init(struct detect_vctx *v, uint32_t max_ovec);
 void detect_vctx_fini(struct detect_vctx *v);
 
 /* The non-address part of a rule: flow keyword, header options, payload
- * chain. Addresses, ports and protocol are the caller's. */
+ * chain. Addresses, ports and protocol are the caller's. An app rule's
+ * buffers come from in (NULL at packet inspection: such a rule fails). */
 bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
-			const struct packet *p, const struct flow *f, enum flow_dir dir);
+			const struct packet *p, const struct flow *f, enum flow_dir dir,
+			const struct app_inspect *in);
+
+/* HTTP request and response bodies (and file.data): inspected at their
+ * own inspection points. */
+bool detect_buffer_is_body(uint8_t b);
 
 /* Apply the rule's flowbits set / unset / toggle to f (NULL: nothing);
  * called once the whole rule has matched. */

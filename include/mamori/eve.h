@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mamori/app.h"
 #include "mamori/decode.h"
 #include "mamori/stats.h"
 
@@ -62,6 +63,7 @@ struct event_record {
 	char community_id[32];
 	struct event_flow flow;
 	struct event_alert alert;
+	struct app_meta app;       /* alert on an app-layer match; proto 0: none */
 	uint16_t payload_len;
 	uint8_t payload[EVENT_PAYLOAD_MAX];
 };

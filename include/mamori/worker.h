@@ -141,6 +141,9 @@ void worker_finish(struct worker *w);
 struct event_alert;
 int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 		 const struct event_alert *alert);
+/* The same with the application-layer metadata of the match (NULL: none). */
+int worker_alert_app(struct worker *w, const struct packet *p, const struct flow *f,
+		     const struct event_alert *alert, const struct app_meta *app);
 
 /* Add this worker's counters (relaxed reads) into s. */
 void worker_collect(const struct worker *w, struct stats_snapshot *s);

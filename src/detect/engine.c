@@ -10,8 +10,9 @@
  * database with one literal per rule, its fast pattern (the content marked
  * fast_pattern, else the longest positive content of the payload), with
  * the rule's index as pattern id and SINGLEMATCH so a rule is reported at
- * most once per scan; rules without a usable fast pattern (header-only,
- * negated-only, pcre-only) are filed in the group's address and port
+ * most once per scan. Rules without a literal whose pcre Hyperscan can
+ * prefilter go into a second database (build_group_pcre); the rest
+ * (header-only, negated-only) are filed in the group's address and port
  * indexes (below), and what no index can hold goes on the group's
  * always-check list.
  *
@@ -54,8 +55,14 @@ enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
  * set holds its key become candidates (header and options are still
  * checked in full, so the index only has to hold a necessary condition).
  */
-enum idx_kind { IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT, IDX_MAX,
-		IDX_V6_ONLY = IDX_MAX /* not an index: a list for IPv6 packets only */ };
+enum idx_kind {
+	IDX_SRC_IP4, IDX_DST_IP4, IDX_SRC_PORT, IDX_DST_PORT, IDX_EITHER_PORT,
+	/* of the rules IPv6 packets must check (group.v6only): keyed on the
+	 * top 32 bits of the address, a necessary condition */
+	IDX_SRC_IP6, IDX_DST_IP6,
+	IDX_MAX,
+	IDX_V6_ONLY = IDX_MAX           /* not an index: a list for IPv6 packets only */
+};
 
 struct ridx {
 	uint32_t *lo;                   /* segment i is [lo[i], lo[i+1]) */
@@ -71,6 +78,9 @@ struct ridx_ent {
 
 struct group {
 	hs_database_t *db;              /* NULL when no rule has a fast pattern */
+	/* the pcre of rules without a literal fast pattern, compiled with
+	 * HS_FLAG_PREFILTER (a superset of PCRE's matches: PCRE2 confirms) */
+	hs_database_t *redb;
 	uint32_t *nofp;                 /* always-check rules, ascending */
 	uint32_t nnofp;
 	struct ridx idx[IDX_MAX];       /* indexed rules are not in nofp */
@@ -78,10 +88,19 @@ struct group {
 	uint32_t nv6only;
 };
 
+/* The app rules of one application protocol: a literal database per
+ * buffer of their fast patterns, and those without one. */
+struct app_group {
+	hs_database_t *db[RULE_BUF_MAX];
+	uint32_t *nofp;
+	uint32_t nnofp;
+};
+
 struct detect_engine {
 	struct detect_rule *rules;      /* active rules, in rule order */
 	uint32_t nrules;
 	struct group groups[GROUP_MAX];
+	struct app_group app[APP_PROTO_MAX];
 	hs_scratch_t *scratch;          /* prototype, cloned per thread */
 	uint32_t max_ovec;
 	bool has_thresh;                /* some active rule has a threshold */
@@ -135,8 +154,13 @@ static int action_rank(uint8_t a)
 	}
 }
 
-static bool in_group(const struct rule *r, int g)
+static bool in_group(const struct detect_rule *dr, int g)
 {
+	const struct rule *r = dr->r;
+
+	/* app rules run at the parsers' inspection points (detect_app) */
+	if (dr->app)
+		return false;
 	switch (g) {
 	case GROUP_TCP: return rule_has_proto(r, 6);
 	case GROUP_UDP: return rule_has_proto(r, 17);
@@ -181,6 +205,135 @@ static bool fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *le
 	}
 	*nocase = best->nocase;
 	return true;
+}
+
+/* An app rule's fast pattern: its fast_pattern content, else the longest
+ * positive content of an application buffer; false when it has none. */
+static bool app_fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t *len,
+			     bool *nocase, uint8_t *buffer)
+{
+	const struct rule_opt *best = NULL;
+
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		if (o->type != RULE_OPT_CONTENT || o->u.content.negated || !o->u.content.len ||
+		    !rule_buffer_is_app(o->buffer))
+			continue;
+		if (o->u.content.fast_pattern) {
+			best = o;
+			break;
+		}
+		if (!best || o->u.content.len > best->u.content.len)
+			best = o;
+	}
+	if (!best)
+		return false;
+	*pat = best->u.content.pat;
+	*len = best->u.content.len;
+	if (best->u.content.fast_pattern && best->u.content.fp_chop && best->u.content.fp_len &&
+	    (uint64_t)best->u.content.fp_off + best->u.content.fp_len <= best->u.content.len) {
+		*pat = best->u.content.pat + best->u.content.fp_off;
+		*len = best->u.content.fp_len;
+	}
+	*nocase = best->u.content.nocase;
+	*buffer = best->buffer;
+	return true;
+}
+
+/* The app group of protocol a: per buffer, one literal database of the
+ * fast patterns there; a literal Hyperscan refuses, or a rule with no
+ * content, goes on the group's always-check list. */
+static int build_app_group(struct detect_engine *e, int a, const char *cache_dir,
+			   struct hs_cache_stats *cst, char *err, size_t errlen)
+{
+	struct app_group *ag = &e->app[a];
+	const char **exprs = calloc(e->nrules + 1, sizeof(*exprs));
+	unsigned *flags = calloc(e->nrules + 1, sizeof(*flags));
+	unsigned *ids = calloc(e->nrules + 1, sizeof(*ids));
+	size_t *lens = calloc(e->nrules + 1, sizeof(*lens));
+	bool *nofp = calloc(e->nrules + 1, sizeof(*nofp));
+	int rc = -1;
+
+	ag->nofp = calloc(e->nrules + 1, sizeof(*ag->nofp));
+	if (!exprs || !flags || !ids || !lens || !nofp || !ag->nofp) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (int b = 0; b < RULE_BUF_MAX; b++) {
+		for (;;) {
+			hs_compile_error_t *cerr = NULL;
+			unsigned n = 0;
+			hs_error_t hr;
+
+			for (uint32_t i = 0; i < e->nrules; i++) {
+				const uint8_t *pat;
+				uint32_t len;
+				bool nc;
+				uint8_t fb;
+
+				if (e->rules[i].app != a || nofp[i] ||
+				    !app_fast_pattern(e->rules[i].r, &pat, &len, &nc, &fb) || fb != b)
+					continue;
+				exprs[n] = (const char *)pat;
+				lens[n] = len;
+				flags[n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
+				ids[n++] = i;
+			}
+			if (!n)
+				break;
+			hr = hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &ag->db[b],
+						  &cerr, cst);
+			if (hr == HS_SUCCESS)
+				break;
+			if (!cerr || cerr->expression < 0) {
+				snprintf(err, errlen, "hyperscan: %s",
+					 cerr ? cerr->message : "compile failed");
+				hs_free_compile_error(cerr);
+				goto out;
+			}
+			nofp[ids[cerr->expression]] = true;
+			hs_free_compile_error(cerr);
+		}
+		if (ag->db[b] && hs_alloc_scratch(ag->db[b], &e->scratch) != HS_SUCCESS) {
+			snprintf(err, errlen, "hyperscan: cannot allocate scratch");
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < e->nrules; i++) {
+		const uint8_t *pat;
+		uint32_t len;
+		bool nc;
+		uint8_t fb;
+
+		if (e->rules[i].app == a &&
+		    (nofp[i] || !app_fast_pattern(e->rules[i].r, &pat, &len, &nc, &fb)))
+			ag->nofp[ag->nnofp++] = i;
+	}
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(lens);
+	free(nofp);
+	return rc;
+}
+
+/* The pcre a rule without a literal fast pattern can be prefiltered by:
+ * positive, on the packet payload, matched from the buffer's start (not
+ * relative, whose ^ anchors elsewhere); NULL when none. */
+static const struct rule_pcre *prefilter_pcre(const struct rule *r)
+{
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		if (o->type == RULE_OPT_PCRE && !o->u.pcre.negated &&
+		    !(o->u.pcre.flags & RULE_PCRE_RELATIVE) &&
+		    (o->buffer == RULE_BUF_PAYLOAD || o->buffer == RULE_BUF_RAW))
+			return &o->u.pcre;
+	}
+	return NULL;
 }
 
 /* The index a rule without a fast pattern is filed under, or -1 (a set
@@ -266,15 +419,23 @@ static const struct port_set *either_ports(const struct rule *r)
 	return fa < fo ? r->app_ports : own;
 }
 
+/* The key of the IPv6 indexes: an address's top 32 bits. */
+static inline uint32_t v6_key(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
 /* Append rule id's ranges for index kind to *ents (grown as needed). */
 static int ridx_collect(struct ridx_ent **ents, size_t *n, size_t *cap,
 			const struct rule *r, int kind, uint32_t id)
 {
-	const struct addr_set *as = kind == IDX_SRC_IP4 ? r->src_addr : r->dst_addr;
+	bool v6 = kind == IDX_SRC_IP6 || kind == IDX_DST_IP6;
+	const struct addr_set *as = kind == IDX_SRC_IP4 || kind == IDX_SRC_IP6 ? r->src_addr
+										 : r->dst_addr;
 	const struct port_set *ps = kind == IDX_SRC_PORT ? r->src_port
 				    : kind == IDX_DST_PORT ? r->dst_port : either_ports(r);
 	bool ip = kind == IDX_SRC_IP4 || kind == IDX_DST_IP4;
-	uint32_t cnt = ip ? as->n4 : ps->n;
+	uint32_t cnt = v6 ? as->n6 : ip ? as->n4 : ps->n;
 
 	if (*n + cnt > *cap) {
 		size_t nc = (*n + cnt) * 2;
@@ -288,8 +449,13 @@ static int ridx_collect(struct ridx_ent **ents, size_t *n, size_t *cap,
 	for (uint32_t k = 0; k < cnt; k++) {
 		struct ridx_ent *x = &(*ents)[(*n)++];
 
-		x->lo = ip ? as->v4[k].lo : ps->r[k].lo;
-		x->hi = ip ? as->v4[k].hi : ps->r[k].hi;
+		if (v6) {
+			x->lo = v6_key(as->v6[k].lo);
+			x->hi = v6_key(as->v6[k].hi);
+		} else {
+			x->lo = ip ? as->v4[k].lo : ps->r[k].lo;
+			x->hi = ip ? as->v4[k].hi : ps->r[k].hi;
+		}
 		x->id = id;
 	}
 	return 0;
@@ -396,6 +562,63 @@ static void ridx_free(struct ridx *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* Which IPv6 index a rule of v6only goes in (-1: none): the side whose
+ * IPv6 part covers the smaller share of the top-32-bit key space. */
+static int idx_choose_v6(const struct rule *r)
+{
+	const struct addr_set *set[2] = { r->src_addr, r->dst_addr };
+	double best = 0.5;
+	int kind = -1;
+
+	if (r->flags & RULE_BIDIRECTIONAL)
+		return -1;
+	for (int side = 0; side < 2; side++) {
+		const struct addr_set *s = set[side];
+		double c = 0;
+
+		if (!s || s->any || !s->n6)
+			continue;
+		for (uint32_t k = 0; k < s->n6; k++)
+			c += (double)v6_key(s->v6[k].hi) - v6_key(s->v6[k].lo) + 1;
+		if (c / 4294967296.0 < best) {
+			best = c / 4294967296.0;
+			kind = side ? IDX_DST_IP6 : IDX_SRC_IP6;
+		}
+	}
+	return kind;
+}
+
+/* Index the v6only rules by IPv6 address where one side allows it. */
+static void group_index_v6(struct detect_engine *e, struct group *grp)
+{
+	struct ridx_ent *ents = NULL;
+	size_t n, cap = 0;
+	bool built[2] = { false, false };
+	uint32_t keep = 0;
+
+	for (int kind = IDX_SRC_IP6; kind <= IDX_DST_IP6; kind++) {
+		bool ok = true;
+
+		n = 0;
+		for (uint32_t i = 0; i < grp->nv6only && ok; i++) {
+			const struct rule *r = e->rules[grp->v6only[i]].r;
+
+			if (idx_choose_v6(r) == kind &&
+			    ridx_collect(&ents, &n, &cap, r, kind, grp->v6only[i]) < 0)
+				ok = false;
+		}
+		built[kind - IDX_SRC_IP6] = ok && n && ridx_build(&grp->idx[kind], ents, n) == 0;
+	}
+	free(ents);
+	for (uint32_t i = 0; i < grp->nv6only; i++) {
+		int kind = idx_choose_v6(e->rules[grp->v6only[i]].r);
+
+		if (kind < 0 || !built[kind - IDX_SRC_IP6])
+			grp->v6only[keep++] = grp->v6only[i];
+	}
+	grp->nv6only = keep;
+}
+
 /* Move the indexable rules of grp->nofp into the group's indexes. */
 static void group_index(struct detect_engine *e, struct group *grp, int g)
 {
@@ -435,6 +658,95 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 			grp->v6only[grp->nv6only++] = grp->nofp[i];
 	}
 	grp->nnofp = keep;
+	if (grp->v6only)
+		group_index_v6(e, grp);
+}
+
+/*
+ * The pcre prefilter database of a group: each rule of grp->nofp with a
+ * usable pcre (prefilter_pcre) contributes it, with HS_FLAG_PREFILTER (so
+ * Hyperscan accepts constructs it can only approximate, matching a
+ * superset) and SINGLEMATCH; a pcre Hyperscan still refuses leaves its
+ * rule on nofp. The rules it holds leave nofp: they become candidates only
+ * when their regex may match, and verification runs the real PCRE2.
+ */
+static int build_group_pcre(struct detect_engine *e, struct group *grp, const char *cache_dir,
+			    struct hs_cache_stats *cst, char *err, size_t errlen)
+{
+	char **exprs = calloc(grp->nnofp + 1, sizeof(*exprs));
+	unsigned *flags = calloc(grp->nnofp + 1, sizeof(*flags));
+	unsigned *ids = calloc(grp->nnofp + 1, sizeof(*ids));
+	bool *in = calloc(e->nrules + 1, sizeof(*in));
+	unsigned n = 0, keep = 0;
+	int rc = -1;
+
+	if (!exprs || !flags || !ids || !in) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (uint32_t k = 0; k < grp->nnofp; k++) {
+		const struct rule_pcre *pc = prefilter_pcre(e->rules[grp->nofp[k]].r);
+		size_t len;
+
+		if (!pc)
+			continue;
+		/* Hyperscan has no flag for x: the inline option does it */
+		len = strlen(pc->re) + 5;
+		exprs[n] = malloc(len);
+		if (!exprs[n]) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		snprintf(exprs[n], len, "%s%s", pc->flags & RULE_PCRE_EXTENDED ? "(?x)" : "",
+			 pc->re);
+		flags[n] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
+			   (pc->flags & RULE_PCRE_CASELESS ? HS_FLAG_CASELESS : 0) |
+			   (pc->flags & RULE_PCRE_DOTALL ? HS_FLAG_DOTALL : 0) |
+			   (pc->flags & RULE_PCRE_MULTILINE ? HS_FLAG_MULTILINE : 0);
+		ids[n] = grp->nofp[k];
+		n++;
+	}
+	while (n) {
+		hs_compile_error_t *cerr = NULL;
+		hs_error_t hr = hs_cache_compile_multi(cache_dir, (const char *const *)exprs, flags,
+						       ids, n, &grp->redb, &cerr, cst);
+
+		if (hr == HS_SUCCESS)
+			break;
+		if (!cerr || cerr->expression < 0 || (unsigned)cerr->expression >= n) {
+			snprintf(err, errlen, "hyperscan: %s", cerr ? cerr->message : "compile failed");
+			hs_free_compile_error(cerr);
+			goto out;
+		}
+		/* that one stays on nofp; the last takes its place */
+		free(exprs[cerr->expression]);
+		n--;
+		exprs[cerr->expression] = exprs[n];
+		flags[cerr->expression] = flags[n];
+		ids[cerr->expression] = ids[n];
+		exprs[n] = NULL;
+		hs_free_compile_error(cerr);
+	}
+	if (grp->redb && hs_alloc_scratch(grp->redb, &e->scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
+		goto out;
+	}
+	for (unsigned k = 0; grp->redb && k < n; k++)
+		in[ids[k]] = true;
+	for (uint32_t k = 0; k < grp->nnofp; k++)
+		if (!in[grp->nofp[k]])
+			grp->nofp[keep++] = grp->nofp[k];
+	e->st.rules_pcre_prefiltered += grp->nnofp - keep;
+	grp->nnofp = keep;
+	rc = 0;
+out:
+	for (unsigned k = 0; exprs && k < n; k++)
+		free(exprs[k]);
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(in);
+	return rc;
 }
 
 static int build_group(struct detect_engine *e, int g, const char *cache_dir,
@@ -469,7 +781,8 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 			uint32_t len;
 			bool nc;
 
-			if (!in_group(r, g) || nofp[i] || !fast_pattern(r, &pat, &len, &nc))
+			if (!in_group(&e->rules[i], g) || nofp[i] ||
+			    !fast_pattern(r, &pat, &len, &nc))
 				continue;
 			exprs[n] = (const char *)pat;
 			lens[n] = len;
@@ -498,10 +811,12 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 		uint32_t len;
 		bool nc;
 
-		if (in_group(e->rules[i].r, g) &&
+		if (in_group(&e->rules[i], g) &&
 		    (nofp[i] || !fast_pattern(e->rules[i].r, &pat, &len, &nc)))
 			grp->nofp[grp->nnofp++] = i;
 	}
+	if (build_group_pcre(e, grp, cache_dir, cst, err, errlen) < 0)
+		goto out;
 	group_index(e, grp, g);
 	if (grp->db && hs_alloc_scratch(grp->db, &e->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
@@ -572,7 +887,9 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 		uint32_t len;
 		bool nc;
 
-		if (fast_pattern(r, &pat, &len, &nc))
+		if (e->rules[i].app)
+			e->st.rules_app++;
+		else if (fast_pattern(r, &pat, &len, &nc))
 			e->st.rules_prefiltered++;
 		if (r->threshold.type != RULE_THRESH_NONE ||
 		    r->detection_filter.type != RULE_THRESH_NONE)
@@ -587,6 +904,18 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 			goto fail;
 		if (e->groups[g].db && hs_database_size(e->groups[g].db, &sz) == HS_SUCCESS)
 			e->st.hs_bytes += sz;
+		if (e->groups[g].redb && hs_database_size(e->groups[g].redb, &sz) == HS_SUCCESS)
+			e->st.hs_bytes += sz;
+	}
+	for (int a = APP_PROTO_HTTP; a < APP_PROTO_FAILED; a++) {
+		if (build_app_group(e, a, cfg ? cfg->hs_cache_dir : NULL, &cst, err, errlen))
+			goto fail;
+		for (int b = 0; b < RULE_BUF_MAX; b++) {
+			size_t sz = 0;
+
+			if (e->app[a].db[b] && hs_database_size(e->app[a].db[b], &sz) == HS_SUCCESS)
+				e->st.hs_bytes += sz;
+		}
 	}
 	e->st.cache_hits = cst.hits;
 	e->st.cache_misses = cst.misses;
@@ -605,10 +934,16 @@ void detect_engine_free(struct detect_engine *e)
 		return;
 	for (int g = 0; g < GROUP_MAX; g++) {
 		hs_free_database(e->groups[g].db);
+		hs_free_database(e->groups[g].redb);
 		free(e->groups[g].nofp);
 		for (int k = 0; k < IDX_MAX; k++)
 			ridx_free(&e->groups[g].idx[k]);
 		free(e->groups[g].v6only);
+	}
+	for (int a = 0; a < APP_PROTO_MAX; a++) {
+		for (int b = 0; b < RULE_BUF_MAX; b++)
+			hs_free_database(e->app[a].db[b]);
+		free(e->app[a].nofp);
 	}
 	hs_free_scratch(e->scratch);
 	for (uint32_t i = 0; e->rules && i < e->nrules; i++)
@@ -753,7 +1088,7 @@ static bool endpoints_match(struct detect_thread *t, const struct rule *r,
 }
 
 static bool header_match(struct detect_thread *t, const struct rule *r,
-			 const struct packet *p)
+			 const struct packet *p, bool app_rule)
 {
 	bool ports = has_ports(p);
 
@@ -767,7 +1102,7 @@ static bool header_match(struct detect_thread *t, const struct rule *r,
 		return false;
 	/* An app-proto rule runs on the protocol's usual ports until the
 	 * app layer can tell the protocol itself. */
-	if (r->app_ports && ports && !port_has(r->app_ports, p->sport) &&
+	if (r->app_ports && ports && !app_rule && !port_has(r->app_ports, p->sport) &&
 	    !port_has(r->app_ports, p->dport))
 		return false;
 	if (endpoints_match(t, r, p, false, ports))
@@ -846,9 +1181,13 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
 	g = &t->e->groups[packet_group(p)];
-	if (g->db && p->payload_off && p->payload_len &&
-	    hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
-		    t->scratch, on_match_count, &n) != HS_SUCCESS)
+	if (!p->payload_off || !p->payload_len)
+		return 0;
+	if (g->db && hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
+			     t->scratch, on_match_count, &n) != HS_SUCCESS)
+		t->st->scan_errors++;
+	if (g->redb && hs_scan(g->redb, (const char *)p->data + p->payload_off, p->payload_len,
+			       0, t->scratch, on_match_count, &n) != HS_SUCCESS)
 		t->st->scan_errors++;
 	return n;
 }
@@ -857,14 +1196,15 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
  * pass rule that matched. */
 static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 		     const struct packet *p, struct flow *f, enum flow_dir dir,
-		     detect_alert_fn cb, void *arg, unsigned *alerts)
+		     const struct app_inspect *in, detect_alert_fn cb, void *arg,
+		     unsigned *alerts)
 {
 	if (dr->has_bit_checks && !bits_possible(dr, f))
 		return false;
-	if (!header_match(t, dr->r, p))
+	if (!header_match(t, dr->r, p, in != NULL))
 		return false;
 	t->st->checked++;
-	if (!detect_rule_verify(dr, &t->v, p, f, dir))
+	if (!detect_rule_verify(dr, &t->v, p, f, dir, in))
 		return false;
 	/* before anything else, so later rules on this packet see it */
 	detect_rule_bits_apply(dr, f);
@@ -883,31 +1223,99 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 	if (f)
 		f->alerted = 1;
 	if (cb)
-		cb(arg, p, f, &t->alert);
+		cb(arg, p, f, &t->alert, in ? in->meta : NULL);
 	return false;
+}
+
+/* Walk the candidate bitmap in rule order; app rules are run only at the
+ * inspection point of their last stage (body or not, see detect_app). */
+static unsigned run_candidates(struct detect_thread *t, const struct packet *p, struct flow *f,
+			       enum flow_dir dir, const struct app_inspect *in, bool body,
+			       detect_alert_fn cb, void *arg)
+{
+	const struct detect_engine *e = t->e;
+	unsigned alerts = 0;
+
+	for (uint32_t w = t->cand_lo; w <= t->cand_hi; w++) {
+		uint64_t bits = t->cand[w];
+
+		t->cand[w] = 0;
+		while (bits) {
+			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (in && e->rules[id].needs_body != body)
+				continue;
+			if (run_rule(t, &e->rules[id], p, f, dir, in, cb, arg, &alerts)) {
+				/* a pass rule: the packet is done */
+				for (w++; w <= t->cand_hi; w++)
+					t->cand[w] = 0;
+				return 0;
+			}
+		}
+	}
+	return alerts;
+}
+
+static void cand_reset(struct detect_thread *t)
+{
+	t->ncand = 0;
+	t->cand_lo = UINT32_MAX;
+	t->cand_hi = 0;
+	/* a new inspection: every cached address answer is stale (generation
+	 * 0 is never current, so zeroed entries never hit) */
+	if (++t->agen == 0)
+		t->agen = 1;
+}
+
+unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow *f,
+		    enum flow_dir dir, const struct app_inspect *in, detect_alert_fn cb, void *arg)
+{
+	const struct app_group *ag;
+	bool body = false;
+
+	if (in->proto <= APP_PROTO_UNKNOWN || in->proto >= APP_PROTO_FAILED ||
+	    (p->ip_ver != 4 && p->ip_ver != 6))
+		return 0;
+	ag = &t->e->app[in->proto];
+	t->st->app_inspections++;
+	cand_reset(t);
+	for (int b = 0; b < RULE_BUF_MAX; b++) {
+		const struct app_slice *s = &in->buf[b];
+
+		if (!s->p)
+			continue;
+		if (detect_buffer_is_body((uint8_t)b))
+			body = true;
+		if (ag->db[b] && s->len &&
+		    hs_scan(ag->db[b], (const char *)s->p, s->len, 0, t->scratch, on_match, t) !=
+			    HS_SUCCESS)
+			t->st->scan_errors++;
+	}
+	t->st->candidates += t->ncand;
+	for (uint32_t i = 0; i < ag->nnofp; i++)
+		cand_mark(t, ag->nofp[i]);
+	return run_candidates(t, p, f, dir, in, body, cb, arg);
 }
 
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
 		       enum flow_dir dir, detect_alert_fn cb, void *arg)
 {
-	const struct detect_engine *e = t->e;
 	const struct group *g;
-	unsigned alerts = 0;
 
 	if (p->ip_ver != 4 && p->ip_ver != 6)
 		return 0;
 	t->st->packets++;
-	/* a new packet: every cached address answer is stale (generation 0
-	 * is never current, so zeroed entries never hit) */
-	if (++t->agen == 0)
-		t->agen = 1;
-	g = &e->groups[packet_group(p)];
-	t->ncand = 0;
-	t->cand_lo = UINT32_MAX;
-	t->cand_hi = 0;
-	if (g->db && p->payload_off && p->payload_len) {
-		if (hs_scan(g->db, (const char *)p->data + p->payload_off, p->payload_len, 0,
-			    t->scratch, on_match, t) != HS_SUCCESS)
+	g = &t->e->groups[packet_group(p)];
+	cand_reset(t);
+	if (p->payload_off && p->payload_len) {
+		const char *pl = (const char *)p->data + p->payload_off;
+
+		if (g->db && hs_scan(g->db, pl, p->payload_len, 0, t->scratch, on_match, t) !=
+				     HS_SUCCESS)
+			t->st->scan_errors++;
+		if (g->redb && hs_scan(g->redb, pl, p->payload_len, 0, t->scratch, on_match, t) !=
+				       HS_SUCCESS)
 			t->st->scan_errors++;
 	}
 	if (p->ip_ver == 4) {
@@ -931,28 +1339,17 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 			ridx_add(t, &g->idx[IDX_EITHER_PORT], p->dport);
 		}
 	}
-	if (p->ip_ver == 6)
+	if (p->ip_ver == 6) {
+		if (g->idx[IDX_SRC_IP6].nseg)
+			ridx_add(t, &g->idx[IDX_SRC_IP6], v6_key(p->src.b));
+		if (g->idx[IDX_DST_IP6].nseg)
+			ridx_add(t, &g->idx[IDX_DST_IP6], v6_key(p->dst.b));
 		for (uint32_t i = 0; i < g->nv6only; i++)
 			cand_mark(t, g->v6only[i]);
+	}
 	t->st->candidates += t->ncand;
 	for (uint32_t i = 0; i < g->nnofp; i++)
 		cand_mark(t, g->nofp[i]);
 	/* rule order: pass rules first (see the top of this file) */
-	for (uint32_t w = t->cand_lo; w <= t->cand_hi; w++) {
-		uint64_t bits = t->cand[w];
-
-		t->cand[w] = 0;
-		while (bits) {
-			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
-
-			bits &= bits - 1;
-			if (run_rule(t, &e->rules[id], p, f, dir, cb, arg, &alerts)) {
-				/* a pass rule: the packet is done */
-				for (w++; w <= t->cand_hi; w++)
-					t->cand[w] = 0;
-				return 0;
-			}
-		}
-	}
-	return alerts;
+	return run_candidates(t, p, f, dir, NULL, false, cb, arg);
 }

@@ -35,9 +35,49 @@
 /* Backtracking steps one rule may take on one packet. */
 #define VERIFY_BUDGET 3000
 
-static bool is_chain_buffer(uint8_t b)
+static bool is_packet_buffer(uint8_t b)
 {
 	return b == RULE_BUF_PAYLOAD || b == RULE_BUF_RAW;
+}
+
+/* The application-layer buffers the parsers fill (app.h), and the
+ * protocol each belongs to. */
+static uint8_t app_buffer_proto(uint8_t b)
+{
+	switch (b) {
+	case RULE_BUF_HTTP_URI: case RULE_BUF_HTTP_URI_RAW: case RULE_BUF_HTTP_METHOD:
+	case RULE_BUF_HTTP_REQUEST_LINE: case RULE_BUF_HTTP_REQUEST_BODY:
+	case RULE_BUF_HTTP_HEADER: case RULE_BUF_HTTP_HEADER_RAW: case RULE_BUF_HTTP_COOKIE:
+	case RULE_BUF_HTTP_USER_AGENT: case RULE_BUF_HTTP_HOST: case RULE_BUF_HTTP_HOST_RAW:
+	case RULE_BUF_HTTP_ACCEPT: case RULE_BUF_HTTP_ACCEPT_LANG: case RULE_BUF_HTTP_ACCEPT_ENC:
+	case RULE_BUF_HTTP_REFERER: case RULE_BUF_HTTP_CONNECTION: case RULE_BUF_HTTP_CONTENT_TYPE:
+	case RULE_BUF_HTTP_CONTENT_LEN: case RULE_BUF_HTTP_START: case RULE_BUF_HTTP_PROTOCOL:
+	case RULE_BUF_HTTP_HEADER_NAMES: case RULE_BUF_HTTP_REQUEST_HEADER:
+	case RULE_BUF_HTTP_RESPONSE_HEADER: case RULE_BUF_HTTP_STAT_CODE:
+	case RULE_BUF_HTTP_STAT_MSG: case RULE_BUF_HTTP_RESPONSE_LINE:
+	case RULE_BUF_HTTP_RESPONSE_BODY: case RULE_BUF_HTTP_SERVER: case RULE_BUF_HTTP_LOCATION:
+	case RULE_BUF_FILE_DATA:
+		return APP_PROTO_HTTP;
+	case RULE_BUF_DNS_QUERY: case RULE_BUF_DNS_QUERY_NAME: case RULE_BUF_DNS_ANSWER_NAME:
+		return APP_PROTO_DNS;
+	case RULE_BUF_TLS_SNI: case RULE_BUF_TLS_CERT_SUBJECT: case RULE_BUF_TLS_CERT_ISSUER:
+	case RULE_BUF_TLS_CERT_SERIAL: case RULE_BUF_TLS_CERTS: case RULE_BUF_JA3_HASH:
+	case RULE_BUF_JA3_STRING: case RULE_BUF_JA3S_HASH: case RULE_BUF_JA3S_STRING:
+		return APP_PROTO_TLS;
+	default:
+		return APP_PROTO_UNKNOWN;
+	}
+}
+
+bool detect_buffer_is_body(uint8_t b)
+{
+	return b == RULE_BUF_HTTP_REQUEST_BODY || b == RULE_BUF_HTTP_RESPONSE_BODY ||
+	       b == RULE_BUF_FILE_DATA;
+}
+
+static bool is_chain_buffer(uint8_t b)
+{
+	return is_packet_buffer(b) || app_buffer_proto(b) != APP_PROTO_UNKNOWN;
 }
 
 static bool op_relative(const struct rule_opt *o)
@@ -100,8 +140,8 @@ static bool bits_supported(const struct rule_bits *b)
 /* Why a rule cannot run, before anything is compiled. */
 static enum detect_skip rule_support(const struct rule *r)
 {
-	if (r->flags & RULE_NEEDS_APP_LAYER)
-		return DETECT_SKIP_APP_LAYER;
+	uint8_t app = APP_PROTO_UNKNOWN;
+
 	if (!detect_thresh_supported(&r->threshold) ||
 	    !detect_thresh_supported(&r->detection_filter))
 		return DETECT_SKIP_THRESHOLD;
@@ -123,6 +163,12 @@ static enum detect_skip rule_support(const struct rule *r)
 			if (!is_chain_buffer(o->buffer))
 				return rule_buffer_is_app(o->buffer) ? DETECT_SKIP_APP_LAYER
 								     : DETECT_SKIP_KEYWORD;
+			/* one application protocol per rule */
+			if (app_buffer_proto(o->buffer) != APP_PROTO_UNKNOWN) {
+				if (app && app != app_buffer_proto(o->buffer))
+					return DETECT_SKIP_APP_LAYER;
+				app = app_buffer_proto(o->buffer);
+			}
 			/* dce reads the byte order of the DCE/RPC PDU, which
 			 * needs the DCE/RPC parser */
 			if (is_byte_op(o->type) && o->u.byte.endian == RULE_ENDIAN_DCE)
@@ -162,6 +208,29 @@ static enum detect_skip rule_support(const struct rule *r)
 	return DETECT_OK;
 }
 
+static bool is_chain_op(uint8_t type)
+{
+	switch (type) {
+	case RULE_OPT_CONTENT:
+	case RULE_OPT_PCRE:
+	case RULE_OPT_ISDATAAT:
+	case RULE_OPT_BSIZE:
+	case RULE_OPT_BYTE_TEST:
+	case RULE_OPT_BYTE_JUMP:
+	case RULE_OPT_BYTE_EXTRACT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The chain holds the payload ops of every buffer the rule inspects,
+ * grouped by buffer (in the order the buffers first appear, each group in
+ * rule order): one segment per buffer. Relative matching and backtracking
+ * stay within a segment, as in Suricata, where each sticky buffer starts
+ * its own inspection.
+ */
 enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *r,
 				     uint32_t *max_ovec)
 {
@@ -169,7 +238,8 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	uint16_t *chain = NULL;
 	bool *retry = NULL;
 	void **re = NULL;
-	uint16_t n = 0;
+	struct detect_seg *segs = NULL;
+	uint16_t n = 0, nsegs = 0;
 
 	memset(dr, 0, sizeof(*dr));
 	if (why != DETECT_OK)
@@ -178,22 +248,16 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		chain = calloc(r->nopts, sizeof(*chain));
 		retry = calloc(r->nopts, sizeof(*retry));
 		re = calloc(r->nopts, sizeof(*re));
-		if (!chain || !retry || !re)
+		segs = calloc(r->nopts, sizeof(*segs));
+		if (!chain || !retry || !re || !segs)
 			goto nomem;
 	}
 	for (uint32_t i = 0; i < r->nopts; i++) {
 		const struct rule_opt *o = &r->opts[i];
 
-		switch (o->type) {
-		case RULE_OPT_CONTENT:
-		case RULE_OPT_PCRE:
-		case RULE_OPT_ISDATAAT:
-		case RULE_OPT_BSIZE:
-		case RULE_OPT_BYTE_TEST:
-		case RULE_OPT_BYTE_JUMP:
-		case RULE_OPT_BYTE_EXTRACT:
-			break;
-		case RULE_OPT_FLOWBITS:
+		if (is_chain_op(o->type))
+			continue;
+		if (o->type == RULE_OPT_FLOWBITS) {
 			if (o->u.bits.cmd == RULE_BITS_ISSET || o->u.bits.cmd == RULE_BITS_ISNOTSET) {
 				dr->has_bit_checks = true;
 				if (o->u.bits.cmd == RULE_BITS_ISSET && !o->u.bits.any)
@@ -203,41 +267,68 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 								1ull << (o->u.bits.ids[k] & 63);
 			} else
 				dr->has_bit_actions = true;
-			continue;
-		default:
+		} else {
 			dr->has_hdr_opts = true;
-			continue;
 		}
-		if (o->type == RULE_OPT_PCRE) {
-			int ec;
-			PCRE2_SIZE eo;
-			uint32_t caps = 0;
-			pcre2_code *code = pcre2_compile((PCRE2_SPTR)o->u.pcre.re,
-							 PCRE2_ZERO_TERMINATED,
-							 pcre_options(o->u.pcre.flags),
-							 &ec, &eo, NULL);
-
-			if (!code) {
-				why = DETECT_SKIP_PCRE;
-				goto fail;
-			}
-			/* no JIT (unsupported CPU, SELinux): the
-			 * interpreter still works */
-			(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-			pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &caps);
-			if (caps + 1 > *max_ovec)
-				*max_ovec = caps + 1;
-			re[n] = code;
-		}
-		chain[n++] = (uint16_t)i;
 	}
-	for (uint16_t i = 0; i + 1 < n; i++)
-		retry[i] = op_relative(&r->opts[chain[i + 1]]);
+	/* one segment per buffer, in order of first appearance */
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		uint8_t b = r->opts[i].buffer;
+		bool seen = false;
+
+		if (!is_chain_op(r->opts[i].type))
+			continue;
+		for (uint16_t k = 0; k < nsegs; k++)
+			seen |= segs[k].buffer == b;
+		if (seen)
+			continue;
+		segs[nsegs].buffer = b;
+		segs[nsegs].start = n;
+		for (uint32_t j = i; j < r->nopts; j++) {
+			const struct rule_opt *o = &r->opts[j];
+
+			if (!is_chain_op(o->type) || o->buffer != b)
+				continue;
+			if (o->type == RULE_OPT_PCRE) {
+				int ec;
+				PCRE2_SIZE eo;
+				uint32_t caps = 0;
+				pcre2_code *code = pcre2_compile((PCRE2_SPTR)o->u.pcre.re,
+								 PCRE2_ZERO_TERMINATED,
+								 pcre_options(o->u.pcre.flags),
+								 &ec, &eo, NULL);
+
+				if (!code) {
+					why = DETECT_SKIP_PCRE;
+					goto fail;
+				}
+				/* no JIT (unsupported CPU, SELinux): the
+				 * interpreter still works */
+				(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+				pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &caps);
+				if (caps + 1 > *max_ovec)
+					*max_ovec = caps + 1;
+				re[n] = code;
+			}
+			chain[n++] = (uint16_t)j;
+		}
+		segs[nsegs].n = (uint16_t)(n - segs[nsegs].start);
+		if (app_buffer_proto(b) != APP_PROTO_UNKNOWN)
+			dr->app = app_buffer_proto(b);
+		if (detect_buffer_is_body(b))
+			dr->needs_body = true;
+		nsegs++;
+	}
+	for (uint16_t k = 0; k < nsegs; k++)
+		for (uint16_t i = segs[k].start; i + 1 < segs[k].start + segs[k].n; i++)
+			retry[i] = op_relative(&r->opts[chain[i + 1]]);
 	dr->r = r;
 	dr->chain = chain;
 	dr->retry = retry;
 	dr->re = re;
 	dr->nchain = n;
+	dr->segs = segs;
+	dr->nsegs = nsegs;
 	return DETECT_OK;
 nomem:
 	/* startup only: a rule that cannot get memory is skipped, counted */
@@ -248,6 +339,7 @@ fail:
 	free(chain);
 	free(retry);
 	free(re);
+	free(segs);
 	memset(dr, 0, sizeof(*dr));
 	return why;
 }
@@ -259,6 +351,7 @@ void detect_rule_release(struct detect_rule *dr)
 	free((void *)dr->chain);
 	free((void *)dr->retry);
 	free((void *)dr->re);
+	free((void *)dr->segs);
 	memset(dr, 0, sizeof(*dr));
 }
 
@@ -519,6 +612,7 @@ struct chain_ctx {
 	struct detect_vctx *v;
 	const uint8_t *buf;
 	int64_t len;
+	uint16_t end;                   /* the current segment's end in the chain */
 	int64_t vars[RULE_MAX_VARS];    /* byte_extract results so far */
 };
 
@@ -786,7 +880,7 @@ static int64_t byte_extract(struct chain_ctx *c, const struct rule_byte *b, int6
 
 static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 {
-	for (; i < c->dr->nchain; i++) {
+	for (; i < c->end; i++) {
 		const struct rule_opt *o = &c->dr->r->opts[c->dr->chain[i]];
 
 		switch (o->type) {
@@ -831,7 +925,8 @@ static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 }
 
 bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
-			const struct packet *p, const struct flow *f, enum flow_dir dir)
+			const struct packet *p, const struct flow *f, enum flow_dir dir,
+			const struct app_inspect *in)
 {
 	struct chain_ctx c;
 
@@ -843,15 +938,28 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 	 * payload gives the same answer as rule order, only cheaper */
 	if (dr->has_bit_checks && !bits_match(dr->r, f))
 		return false;
-	if (!dr->nchain)
-		return true;
-	/* Payload options never match an empty payload (Suricata). */
-	if (!p->payload_off || !p->payload_len)
-		return false;
 	c.dr = dr;
 	c.v = v;
-	c.buf = p->data + p->payload_off;
-	c.len = p->payload_len;
-	v->budget = VERIFY_BUDGET;
-	return chain_from(&c, 0, 0);
+	/* byte_extract variables carry across buffers (Suricata) */
+	for (uint16_t k = 0; k < dr->nsegs; k++) {
+		const struct detect_seg *sg = &dr->segs[k];
+
+		if (is_packet_buffer(sg->buffer)) {
+			/* Payload options never match an empty payload (Suricata). */
+			if (!p->payload_off || !p->payload_len)
+				return false;
+			c.buf = p->data + p->payload_off;
+			c.len = p->payload_len;
+		} else {
+			if (!in || !in->buf[sg->buffer].p)
+				return false;
+			c.buf = in->buf[sg->buffer].p;
+			c.len = in->buf[sg->buffer].len;
+		}
+		c.end = (uint16_t)(sg->start + sg->n);
+		v->budget = VERIFY_BUDGET;
+		if (!chain_from(&c, sg->start, 0))
+			return false;
+	}
+	return true;
 }

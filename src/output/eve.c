@@ -258,6 +258,117 @@ static void eve_sensor(struct json_buf *j, const struct eve_ctx *ctx, bool *firs
 	json_raw(j, "}", 1);
 }
 
+/* DNS record types by name, as Suricata writes rrtype */
+static const char *dns_type_name(uint16_t t)
+{
+	switch (t) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 10: return "NULL";
+	case 12: return "PTR";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	case 33: return "SRV";
+	case 35: return "NAPTR";
+	case 43: return "DS";
+	case 46: return "RRSIG";
+	case 48: return "DNSKEY";
+	case 64: return "SVCB";
+	case 65: return "HTTPS";
+	case 255: return "ANY";
+	default: return NULL;
+	}
+}
+
+#define KV_STR(j, k, field, f) do {                                             \
+		if ((field)[0])                                                 \
+			kv_str(j, k, field, sizeof(field), f);                  \
+	} while (0)
+
+/* app_proto and the protocol's object, as Suricata's alert records */
+static void eve_app(struct json_buf *j, const struct app_meta *m, bool *first)
+{
+	const char *name = app_proto_name((enum app_proto)m->proto);
+	bool f = true;
+
+	if (!name)
+		return;
+	json_key(j, "app_proto", first);
+	json_cstr(j, name);
+	switch (m->proto) {
+	case APP_PROTO_HTTP: {
+		const struct app_meta_http *h = &m->u.http;
+
+		json_key(j, "http", first);
+		json_raw(j, "{", 1);
+		KV_STR(j, "hostname", h->hostname, &f);
+		KV_STR(j, "url", h->url, &f);
+		KV_STR(j, "http_user_agent", h->http_user_agent, &f);
+		KV_STR(j, "http_content_type", h->http_content_type, &f);
+		KV_STR(j, "http_method", h->http_method, &f);
+		KV_STR(j, "protocol", h->protocol, &f);
+		if (h->status)
+			kv_u64(j, "status", h->status, &f);
+		kv_u64(j, "length", h->length, &f);
+		json_raw(j, "}", 1);
+		break;
+	}
+	case APP_PROTO_DNS: {
+		const struct app_meta_dns *d = &m->u.dns;
+		const char *tn = dns_type_name(d->rrtype);
+		char num[8];
+
+		json_key(j, "dns", first);
+		json_raw(j, "{\"query\":[{", 11);
+		json_key(j, "type", &f);
+		json_cstr(j, d->response ? "answer" : "query");
+		kv_u64(j, "id", d->id, &f);
+		kv_str(j, "rrname", d->rrname, sizeof(d->rrname), &f);
+		json_key(j, "rrtype", &f);
+		if (!tn) {
+			snprintf(num, sizeof(num), "%u", d->rrtype);
+			tn = num;
+		}
+		json_cstr(j, tn);
+		json_raw(j, "}]}", 3);
+		break;
+	}
+	case APP_PROTO_TLS: {
+		const struct app_meta_tls *t = &m->u.tls;
+
+		json_key(j, "tls", first);
+		json_raw(j, "{", 1);
+		KV_STR(j, "subject", t->subject, &f);
+		KV_STR(j, "issuerdn", t->issuerdn, &f);
+		KV_STR(j, "sni", t->sni, &f);
+		KV_STR(j, "version", t->version, &f);
+		if (t->ja3_hash[0]) {
+			bool f2 = true;
+
+			json_key(j, "ja3", &f);
+			json_raw(j, "{", 1);
+			kv_str(j, "hash", t->ja3_hash, sizeof(t->ja3_hash), &f2);
+			json_raw(j, "}", 1);
+		}
+		if (t->ja3s_hash[0]) {
+			bool f2 = true;
+
+			json_key(j, "ja3s", &f);
+			json_raw(j, "{", 1);
+			kv_str(j, "hash", t->ja3s_hash, sizeof(t->ja3s_hash), &f2);
+			json_raw(j, "}", 1);
+		}
+		json_raw(j, "}", 1);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static void eve_alert_body(struct json_buf *j, const struct eve_ctx *ctx,
 			   const struct event_record *ev, bool *first)
 {
@@ -284,6 +395,8 @@ static void eve_alert_body(struct json_buf *j, const struct eve_ctx *ctx,
 		json_raw(j, "}", 1);
 	}
 	json_raw(j, "}", 1);
+	if (ev->app.proto)
+		eve_app(j, &ev->app, first);
 
 	if (ev->flow_id) {
 		f = true;

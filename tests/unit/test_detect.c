@@ -27,17 +27,19 @@ struct env {
 	struct detect_thread *t;
 	char sids[512];
 	struct event_alert last;
+	const struct app_meta *last_app;
 	unsigned n;
 };
 
 static void on_alert(void *arg, const struct packet *p, const struct flow *f,
-		     const struct event_alert *a)
+		     const struct event_alert *a, const struct app_meta *app)
 {
 	struct env *v = arg;
 	size_t len = strlen(v->sids);
 
 	snprintf(v->sids + len, sizeof(v->sids) - len, "%s%u", len ? "," : "", a->sid);
 	v->last = *a;
+	v->last_app = app;
 	v->n++;
 }
 
@@ -358,6 +360,37 @@ static void test_pcre(void)
 	env_close(&v);
 }
 
+/* pcre-only rules are prefiltered by their regex in Hyperscan; PCRE2
+ * still decides, and what Hyperscan refuses falls back to every packet. */
+static void test_pcre_prefilter(void)
+{
+	struct env v;
+	struct detect_engine_stats st;
+	const struct detect_thread_stats *ts;
+	uint64_t c0;
+
+	env_open(&v, R "(pcre:\"/ab+c/i\"; sid:1;)\n"
+		     R "(pcre:\"/(\\w+)=\\1/\"; sid:2;)\n"
+		     R "(pcre:\"/ a b c /x\"; sid:3;)\n"
+		     R "(pcre:\"/^GET\\s/m\"; sid:4;)\n"
+		     R "(pcre:!\"/zzz/\"; sid:5;)\n");
+	detect_engine_info(v.e, &st);
+	/* the negated one cannot be prefiltered */
+	CU_ASSERT_EQUAL(st.rules_pcre_prefiltered, 4);
+	ts = detect_thread_stats(v.t);
+	c0 = ts->candidates;
+	EXPECT(run_s(&v, "nothing here"), "5");
+	CU_ASSERT_EQUAL(ts->candidates, c0);
+	EXPECT(run_s(&v, "xxABBC"), "1,5");
+	/* a backreference: Hyperscan approximates it (superset), PCRE2
+	 * rejects x=y and accepts x=x */
+	EXPECT(run_s(&v, "a=b"), "5");
+	EXPECT(run_s(&v, "ab=ab"), "2,5");
+	EXPECT(run_s(&v, "abc"), "1,3,5");
+	EXPECT(run_s(&v, "x\nGET / zzz"), "4");
+	env_close(&v);
+}
+
 /* ---- header options --------------------------------------------------------- */
 
 static void test_dsize(void)
@@ -573,6 +606,10 @@ static void test_ip_index(void)
 		EXPECT(run(&v, mk(&t, 6, "7.7.7.7", 999, "10.3.3.3", 80, "", 0),
 					   NULL, FLOW_TOSERVER), "");
 		CU_ASSERT_EQUAL(detect_thread_stats(v.t)->candidates, c0);
+		/* IPv6: the IPv6 sets are indexed by their top 32 bits */
+		EXPECT(run(&v, mk(&t, 6, "2001:db9::5", 999, "2001:db9::2", 80, "", 0),
+					   NULL, FLOW_TOSERVER), "");
+		CU_ASSERT_EQUAL(detect_thread_stats(v.t)->candidates, c0);
 	}
 	env_close(&v);
 }
@@ -717,12 +754,102 @@ static void test_alert_fields(void)
 	env_close(&v);
 }
 
+/* ---- application-layer buffers ----------------------------------------------- */
+
+static void set_buf(struct app_inspect *in, enum rule_buffer b, const char *s)
+{
+	in->buf[b].p = (const uint8_t *)s;
+	in->buf[b].len = (uint32_t)strlen(s);
+}
+
+static const char *run_app(struct env *v, const struct app_inspect *in, enum flow_dir dir)
+{
+	struct tpkt t;
+	struct flow f;
+	unsigned n;
+
+	memset(&f, 0, sizeof(f));
+	f.key.proto = 6;
+	f.flags = FLOW_F_ESTABLISHED;
+	f.pkts[0] = f.pkts[1] = 1;
+	v->sids[0] = 0;
+	v->n = 0;
+	n = detect_app(v->t, dir == FLOW_TOSERVER
+			     ? mk(&t, 6, "10.0.0.1", 40000, "10.0.0.2", 80, "x", 1)
+			     : mk(&t, 6, "10.0.0.2", 80, "10.0.0.1", 40000, "x", 1),
+		       &f, dir, in, on_alert, v);
+	CU_ASSERT_EQUAL(n, v->n);
+	return v->sids;
+}
+
+static void test_app_buffers(void)
+{
+	struct env v;
+	struct app_inspect req, body, resp, dns;
+	struct app_meta meta;
+	struct detect_engine_stats st;
+
+	env_open(&v, "alert http any any -> any any (http.method; content:\"POST\"; http.uri; content:\"/login\"; sid:1;)\n"
+		     "alert http any any -> any any (http.uri; content:\"/login\"; content:\"user=\"; distance:0; sid:2;)\n"
+		     "alert http any any -> any any (flow:to_server; http.method; content:\"POST\"; http.request_body; content:\"pass=\"; sid:3;)\n"
+		     "alert http any any -> any any (http.stat_code; content:\"200\"; file.data; content:\"MZ\"; startswith; sid:4;)\n"
+		     "alert http any any -> any any (content:\"/LOGIN\"; nocase; http_uri; content:!\"curl\"; http_user_agent; sid:5;)\n"
+		     "alert dns any any -> any any (dns.query; content:\"evil.example\"; endswith; sid:6;)\n"
+		     "alert http any any -> any any (http.host; pcre:\"/^www\\./\"; sid:7;)\n"
+		     "alert tcp any any -> any any (content:\"x\"; sid:8;)\n");
+	detect_engine_info(v.e, &st);
+	CU_ASSERT_EQUAL(st.rules_app, 7);
+	CU_ASSERT_EQUAL(st.rules_skipped_app_layer, 0);
+
+	memset(&meta, 0, sizeof(meta));
+	meta.proto = APP_PROTO_HTTP;
+	snprintf(meta.u.http.url, sizeof(meta.u.http.url), "/login?user=bob");
+	memset(&req, 0, sizeof(req));
+	req.proto = APP_PROTO_HTTP;
+	req.meta = &meta;
+	set_buf(&req, RULE_BUF_HTTP_METHOD, "POST");
+	set_buf(&req, RULE_BUF_HTTP_URI, "/login?user=bob");
+	set_buf(&req, RULE_BUF_HTTP_USER_AGENT, "Mozilla/5.0");
+	set_buf(&req, RULE_BUF_HTTP_HOST, "www.example.com");
+	/* the request headers: rules without a body buffer; the packet rule
+	 * (sid 8) never runs at an inspection point */
+	EXPECT(run_app(&v, &req, FLOW_TOSERVER), "1,2,5,7");
+	CU_ASSERT_PTR_EQUAL(v.last_app, &meta);
+	/* the body point repeats the headers: only body rules run there */
+	body = req;
+	set_buf(&body, RULE_BUF_HTTP_REQUEST_BODY, "user=bob&pass=secret");
+	EXPECT(run_app(&v, &body, FLOW_TOSERVER), "3");
+	EXPECT(run_app(&v, &body, FLOW_TOCLIENT), "");
+	/* a buffer missing at a point: the rule cannot match there */
+	set_buf(&req, RULE_BUF_HTTP_USER_AGENT, "curl/8.0");
+	req.buf[RULE_BUF_HTTP_HOST].p = NULL;
+	EXPECT(run_app(&v, &req, FLOW_TOSERVER), "1,2");
+	memset(&resp, 0, sizeof(resp));
+	resp.proto = APP_PROTO_HTTP;
+	set_buf(&resp, RULE_BUF_HTTP_STAT_CODE, "200");
+	set_buf(&resp, RULE_BUF_FILE_DATA, "MZ\x90");
+	set_buf(&resp, RULE_BUF_HTTP_RESPONSE_BODY, "MZ\x90");
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "4");
+	set_buf(&resp, RULE_BUF_FILE_DATA, "xMZ");
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "");
+	/* the protocol picks the rules: http rules never see DNS */
+	memset(&dns, 0, sizeof(dns));
+	dns.proto = APP_PROTO_DNS;
+	set_buf(&dns, RULE_BUF_DNS_QUERY, "www.evil.example");
+	EXPECT(run_app(&v, &dns, FLOW_TOSERVER), "6");
+	set_buf(&dns, RULE_BUF_DNS_QUERY, "evil.example.org");
+	EXPECT(run_app(&v, &dns, FLOW_TOSERVER), "");
+	/* packet inspection never runs app rules */
+	EXPECT(run_s(&v, "POST /login x"), "8");
+	env_close(&v);
+}
+
 static void test_skip_counters(void)
 {
 	struct env v;
 	struct detect_engine_stats st;
 
-	env_open(&v, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n"
+	env_open(&v, "alert ssh any any -> any any (ssh.proto; content:\"2.0\"; sid:1;)\n"
 		     R "(xbits:isset,x,track ip_src; sid:2;)\n"
 		     R "(content:\"x\"; threshold:type backoff, track by_flow, count 1, multiplier 10; sid:3;)\n"
 		     R "(content:\"x\"; stream_size:client,>,5; sid:4;)\n"
@@ -1035,6 +1162,8 @@ static const struct test_case content_cases[] = {
 	{ "negated content", test_negated },
 	{ "startswith and endswith", test_starts_ends },
 	{ "isdataat", test_isdataat },
+	{ "pcre prefilter", test_pcre_prefilter },
+	{ "application-layer buffers", test_app_buffers },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },
