@@ -858,6 +858,18 @@ static const struct schema schema[] = {
 	S_SIZE("stream.reassembly.max-ooo-bytes", 0, 1 << 30),
 	S_ENUM("stream.reassembly.policy", stream_policy_names),
 
+	S_MAP("app-layer"),
+	S_MAP("app-layer.protocols"),
+	S_MAP("app-layer.protocols.http"),
+	S_BOOL("app-layer.protocols.http.enabled"),
+	S_SIZE("app-layer.protocols.http.memcap", 1 << 20, INT64_MAX),
+	S_MAP("app-layer.protocols.http.libhtp"),
+	S_MAP("app-layer.protocols.http.libhtp.default-config"),
+	S_SIZE("app-layer.protocols.http.libhtp.default-config.request-body-limit", 0, 1 << 30),
+	S_SIZE("app-layer.protocols.http.libhtp.default-config.response-body-limit", 0, 1 << 30),
+	S_INT("app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit",
+	      0, HTTP_MAX_LAYERS),
+
 	S_MAP("flow-timeouts"),
 	S_MAP("flow-timeouts.default"),
 	TIMEOUT("flow-timeouts.default.new"),
@@ -1535,6 +1547,14 @@ static const struct field fields[] = {
 	FIELD("flow.hash-size", flow_hash_size),
 	FIELD("stream.midstream", flow.midstream),
 	FIELD("stream.reassembly.memcap", stream.memcap),
+	FIELD("app-layer.protocols.http.enabled", applayer.enabled),
+	FIELD("app-layer.protocols.http.memcap", applayer.memcap),
+	FIELD("app-layer.protocols.http.libhtp.default-config.request-body-limit",
+	      http_request_body_limit),
+	FIELD("app-layer.protocols.http.libhtp.default-config.response-body-limit",
+	      http_response_body_limit),
+	FIELD("app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit",
+	      http_decompress_layers),
 	FIELD("stream.reassembly.depth", stream.depth),
 	FIELD("stream.reassembly.max-ooo-bytes", stream.max_ooo_bytes),
 	FIELD("flow-timeouts.default.new", flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_NEW]),
@@ -1605,6 +1625,7 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 	union value v;
 
 	memset(&m, 0, sizeof(m));
+	applayer_config_default(&m.applayer);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const struct field *f = &fields[i];
 		char *dst = (char *)&m + f->off;
@@ -1655,6 +1676,16 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 	/* the schema's choices are stream_policy_names: always found */
 	m.stream.policy = (uint8_t)stream_policy_from_name(v.s);
 	m.stream.midstream = m.flow.midstream;
+	m.applayer.http.request_body_limit = (uint32_t)m.http_request_body_limit;
+	m.applayer.http.response_body_limit = (uint32_t)m.http_response_body_limit;
+	m.applayer.http.decompress_layers = (uint8_t)m.http_decompress_layers;
+	{
+		const char *why = http_config_check(&m.applayer.http);
+
+		if (why)
+			return where_err(c, "app-layer.protocols.http.libhtp.default-config", err,
+					 why);
+	}
 
 	/* The flow table masks hashes with size - 1. */
 	m.flow_hash_size = round_pow2(m.flow_hash_size);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mamori/applayer.h"
 #include "mamori/decode.h"
 #include "mamori/flow.h"
 #include "mamori/stream.h"
@@ -110,6 +111,13 @@ struct mamori_config {
 					* workers together (the runtime divides
 					* it), depth, max-ooo-bytes, policy;
 					* midstream copies stream.midstream */
+
+	/* app-layer.*: memcap for all workers together (the runtime
+	 * divides it); stream is copied in by the runtime */
+	struct applayer_config applayer;
+	uint64_t http_request_body_limit;      /* copied into applayer.http */
+	uint64_t http_response_body_limit;
+	uint32_t http_decompress_layers;
 
 	bool stats_enabled;            /* stats.enabled */
 	unsigned stats_interval;       /* stats.interval (s) */
