@@ -16,6 +16,8 @@
 # "pipeline" rates are P / S: S is the time spent on bursts that brought
 # packets (decode, flow, detect), without rte_eth_rx_burst itself; "core"
 # rates are P / C, the worker thread's whole CPU time, rx_burst included.
+# S is wall time: on a shared machine it also counts the time others took
+# the worker's core, and the pipeline rate drops; C does not.
 # With net_pcap rx_burst is expensive (the vdev copies every frame into a
 # fresh mbuf, work a NIC does by DMA), so the core rate understates what a
 # worker does on a real port and the pipeline rate overstates it slightly
