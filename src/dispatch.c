@@ -87,14 +87,57 @@ static struct batch *get_batch(struct dispatch *d, unsigned w)
 static void snapshot_capture(struct dispatch *d)
 {
 	struct capture_stats st;
+	const uint64_t *src = (const uint64_t *)(const void *)&st;
+	uint64_t *dst = (uint64_t *)(void *)&d->cap_stats;
 
-	if (d->ops->stats(d->cap, &st) == 0) {
-		__atomic_store_n(&d->cap_stats.packets, st.packets, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->cap_stats.bytes, st.bytes, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->cap_stats.kernel_packets, st.kernel_packets, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->cap_stats.kernel_drops, st.kernel_drops, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->cap_stats.kernel_ifdrops, st.kernel_ifdrops, __ATOMIC_RELAXED);
+	/* every field is a uint64_t (STATS_COPY reads them the same way) */
+	if (d->ops->stats(d->cap, &st) == 0)
+		for (size_t i = 0; i < sizeof(st) / sizeof(uint64_t); i++)
+			__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+}
+
+void dispatch_snapshot(struct dispatch *d)
+{
+	snapshot_capture(d);
+}
+
+int dispatch_watch(struct dispatch *d)
+{
+	uint64_t now, last_change = clock_mono_ns(), seen = 0, pkts;
+	unsigned w, exited;
+
+	while (!*d->stop) {
+		/* 50 ms: stats and --exit-idle need no more; a signal cuts the
+		 * nap short for a prompt stop */
+		struct timespec ts = { 0, 50000000 };
+
+		nanosleep(&ts, NULL);
+		snapshot_capture(d);
+		now = clock_mono_ns();
+		pkts = __atomic_load_n(&d->cap_stats.packets, __ATOMIC_RELAXED);
+		if (pkts != seen) {
+			seen = pkts;
+			last_change = now;
+		} else if (d->exit_idle_s &&
+			   now - last_change >= (uint64_t)d->exit_idle_s * 1000000000u) {
+			log_notice("no packets for %u s, stopping (--exit-idle)",
+				   d->exit_idle_s);
+			break;
+		}
+		/* a worker ends on its own only when its queue fails */
+		for (w = 0, exited = 0; w < d->nworkers; w++)
+			exited += __atomic_load_n(&d->workers[w].exited, __ATOMIC_ACQUIRE) != 0;
+		if (exited) {
+			snprintf(d->errbuf, sizeof(d->errbuf), "capture: a queue failed: %s",
+				 d->ops->error(d->cap));
+			for (w = 0; w < d->nworkers; w++)
+				__atomic_store_n(&d->workers[w].in_done, 1, __ATOMIC_RELEASE);
+			return -1;
+		}
 	}
+	for (w = 0; w < d->nworkers; w++)
+		__atomic_store_n(&d->workers[w].in_done, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static void finish(struct dispatch *d, struct batch **cur)

@@ -2,7 +2,9 @@
  * main: the command line (Suricata's flags where they exist), the
  * configuration, and the life of a run: open the capture, start the output
  * thread and one thread per worker, run the capture/dispatch loop in the
- * main thread until end of file, --exit-idle or SIGINT/SIGTERM, then drain:
+ * main thread (with DPDK and a queue per worker: the workers poll their
+ * queues on their EAL lcores and the main thread only watches) until end
+ * of file, --exit-idle or SIGINT/SIGTERM, then drain:
  * workers finish their queues and end their flows, the output thread
  * writes what remains and a final stats record.
  *
@@ -62,6 +64,8 @@ static void usage(FILE *out)
 	fprintf(out,
 "usage: mamori -r FILE [options]       read a pcap/pcapng file and exit\n"
 "       mamori -i IFACE [options]      capture live through libpcap\n"
+"       mamori --dpdk [options] [-- EAL_ARGS...]\n"
+"                                      capture through DPDK (dpdk.* in the config)\n"
 "       mamori -T [options]            check the configuration and exit\n"
 "       mamori --dump-config [options] print the effective configuration\n"
 "\n"
@@ -73,8 +77,9 @@ static void usage(FILE *out)
 "  -k none|all         checksum validation (capture.checksum-validation)\n"
 "  --set KEY=VALUE     override any configuration key (repeatable)\n"
 "  --workers N         worker threads (threading.workers; 0 = cores - 1)\n"
-"  --exit-idle SECS    live capture: stop after SECS without packets\n"
-"  --dpdk [...] -- EAL capture through DPDK (not supported by this version yet)\n"
+"  --exit-idle SECS    live or DPDK capture: stop after SECS without packets\n"
+"  --dpdk              capture through DPDK; arguments after -- go to the EAL\n"
+"                      (they replace dpdk.eal-args); see doc/dpdk.md\n"
 "  -q                  quiet: no summary, no console alerts\n"
 "  -v                  more log output (repeatable)\n"
 "  -V, --version       print the version\n"
@@ -93,6 +98,9 @@ struct cli {
 	const char *checksum;
 	const char *workers;
 	unsigned exit_idle;
+	bool dpdk;
+	char **eal_args;          /* after --, NULL when none */
+	int neal_args;
 	bool test_mode;
 	bool dump_config;
 	bool quiet;
@@ -129,8 +137,17 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, i;
 
+	/* everything after the first -- is for the EAL (with --dpdk) */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			cli->eal_args = argv + i + 1;
+			cli->neal_args = argc - i - 1;
+			argc = i;
+			break;
+		}
+	}
 	cli->sets = calloc((size_t)argc, sizeof(*cli->sets));
 	cli->rules = calloc((size_t)argc, sizeof(*cli->rules));
 	if (!cli->sets || !cli->rules)
@@ -171,9 +188,15 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_DUMP_CONFIG: cli->dump_config = true; break;
 		case OPT_DPDK:
-			fprintf(stderr, "mamori: --dpdk: DPDK capture is not supported by "
-				"this version yet; use -i IFACE (libpcap)\n");
+#ifdef HAVE_DPDK
+			cli->dpdk = true;
+			break;
+#else
+			fprintf(stderr, "mamori: --dpdk: this build has no DPDK support; "
+				"install libdpdk-dev and rebuild with ../configure "
+				"--enable-dpdk, or capture with -i IFACE (libpcap)\n");
 			return -1;
+#endif
 		default:
 			usage(stderr);
 			return -1;
@@ -183,8 +206,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		fprintf(stderr, "mamori: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (cli->pcap_file && cli->iface) {
-		fprintf(stderr, "mamori: give either -r or -i, not both\n");
+	if ((cli->pcap_file != NULL) + (cli->iface != NULL) + cli->dpdk > 1) {
+		fprintf(stderr, "mamori: give one of -r, -i and --dpdk\n");
+		return -1;
+	}
+	if (cli->eal_args && !cli->dpdk) {
+		fprintf(stderr, "mamori: arguments after -- are EAL arguments: "
+			"only with --dpdk\n");
 		return -1;
 	}
 	return 0;
@@ -306,7 +334,8 @@ static void print_summary(const struct run *r, const struct stats_snapshot *s,
 		(unsigned long long)s->flow.total, (unsigned long long)s->flow.tcp,
 		(unsigned long long)s->flow.udp, (unsigned long long)s->flow.timeout,
 		(unsigned long long)s->flow.evicted, (unsigned long long)s->detect.alert,
-		(unsigned long long)(s->capture.kernel_drops + s->capture.kernel_ifdrops),
+		(unsigned long long)(s->capture.kernel_drops + s->capture.kernel_ifdrops +
+				     s->capture.imissed + s->capture.rx_nombuf),
 		(unsigned long long)s->dispatch.ring_full,
 		(unsigned long long)s->output.ring_drops);
 	for (unsigned i = 0; i < r->nworkers; i++) {
@@ -474,6 +503,38 @@ static int check_bpf(const char *filter)
 	return rc;
 }
 
+#ifdef HAVE_DPDK
+/* The EAL from the arguments after -- or, when there are none, from
+ * dpdk.eal-args. Returns 0 or EXIT_USAGE. */
+static int start_eal(const struct cli *cli, const struct config *cfg)
+{
+	static char prog[] = "mamori";
+	char *argv[258], errbuf[512];
+	const char *name, *value;
+	int argc = 0, n, i;
+
+	n = cli->neal_args > 0 ? cli->neal_args : config_count(cfg, "dpdk.eal-args");
+	if (n > 256) {
+		fprintf(stderr, "mamori: dpdk: more than 256 EAL arguments\n");
+		return EXIT_USAGE;
+	}
+	argv[argc++] = prog;
+	for (i = 0; i < n; i++) {
+		if (cli->neal_args > 0)
+			argv[argc++] = cli->eal_args[i];
+		else if (config_child(cfg, "dpdk.eal-args", i, &name, &value) == 0 && value)
+			argv[argc++] = (char *)(uintptr_t)value;
+	}
+	argv[argc] = NULL;
+	if (capture_dpdk_eal_init(argc, argv, errbuf, sizeof(errbuf)) < 0) {
+		fprintf(stderr, "mamori: dpdk: %s; check the EAL arguments (after -- or "
+			"dpdk.eal-args; see doc/dpdk.md)\n", errbuf);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+#endif
+
 /* Run until the input ends or a signal stops it. *rules and *engine are
  * the live ruleset and engine (NULL: no rules); a reload replaces them, so
  * they are handed back for the caller to free. */
@@ -496,6 +557,9 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	int rc_exit = 1, err;
 	unsigned i, started = 0;
 	bool live = cli->pcap_file == NULL;
+	/* each worker polls its own queue (DPDK with a queue per worker) */
+	bool poll_mode = false;
+	const char *src_name;
 
 	memset(&r, 0, sizeof(r));
 	r.start_us = clock_wall_us();
@@ -513,19 +577,48 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	cc.loops = rc->pcap_file_loop;
 
 	r.disp.ops = &capture_pcap_ops;
-	r.disp.live = live;
+	src_name = live ? cc.iface : cc.file;
+#ifdef HAVE_DPDK
+	if (cli->dpdk) {
+		unsigned lc = capture_dpdk_worker_lcores();
+
+		/* by default a worker per EAL worker lcore */
+		if (!rc->workers)
+			r.nworkers = lc ? lc : 1;
+		cc.iface = NULL;
+		cc.promisc = rc->dpdk_promisc;
+		cc.dpdk_port = rc->dpdk_port;
+		cc.dpdk_queues = r.nworkers;
+		cc.dpdk_rx_desc = rc->dpdk_rx_desc;
+		cc.dpdk_mtu = rc->dpdk_mtu;
+		cc.dpdk_link_wait_s = rc->dpdk_link_wait;
+		cc.dpdk_mbufs = rc->dpdk_mempool_size;
+		r.disp.ops = &capture_dpdk_ops;
+	}
+#endif
 	r.disp.exit_idle_s = cli->exit_idle;
 	r.disp.stop = &stop_requested;
 	err = r.disp.ops->open(&cc, &r.disp.cap, errbuf, sizeof(errbuf));
 	if (err < 0) {
 		log_error("cannot open capture: %s", errbuf);
-		/* a bad BPF filter is bad configuration */
+		/* a bad BPF filter, a missing DPDK port: bad configuration */
 		return err == -EINVAL ? EXIT_USAGE : 1;
 	}
+#ifdef HAVE_DPDK
+	if (cli->dpdk) {
+		/* a queue per worker, a worker lcore per queue */
+		poll_mode = capture_dpdk_queues(r.disp.cap) == r.nworkers &&
+			    capture_dpdk_worker_lcores() >= r.nworkers;
+		/* net_pcap replaying a file: packet time, nothing dropped */
+		live = !capture_dpdk_packet_time(r.disp.cap);
+		src_name = rc->dpdk_port && *rc->dpdk_port ? rc->dpdk_port : "the DPDK port";
+	}
+#endif
+	r.disp.live = live;
 	if (!decode_linktype_supported(r.disp.ops->linktype(r.disp.cap)))
 		log_warn("%s: link type %d is not decoded: its packets will be counted "
 			 "as decoder.event.decoder.unsupported_linktype",
-			 live ? cc.iface : cc.file, r.disp.ops->linktype(r.disp.cap));
+			 src_name, r.disp.ops->linktype(r.disp.cap));
 	r.disp.scratch.cfg = rc->decode;
 
 	/* flows per worker from the memory cap */
@@ -625,16 +718,27 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 		goto done;
 	}
 	for (i = 0; i < r.nworkers; i++) {
-		if (worker_start(&r.workers[i]) < 0) {
+		err = -1;
+#ifdef HAVE_DPDK
+		if (poll_mode) {
+			worker_set_source(&r.workers[i], r.disp.ops, r.disp.cap, i);
+			err = capture_dpdk_launch(r.disp.cap, i, worker_poll_main,
+						  &r.workers[i]);
+		}
+#endif
+		if (!poll_mode)
+			err = worker_start(&r.workers[i]);
+		if (err < 0) {
 			log_error("cannot start worker %u", i);
 			break;
 		}
 		started++;
 	}
 	if (started == r.nworkers) {
-		log_info("%s %s: %u worker%s", live ? "capturing on" : "reading",
-			 live ? cc.iface : cc.file, r.nworkers, r.nworkers == 1 ? "" : "s");
-		if (dispatch_run(&r.disp) < 0)
+		log_info("%s %s: %u worker%s%s", live ? "capturing on" : "reading",
+			 src_name, r.nworkers, r.nworkers == 1 ? "" : "s",
+			 poll_mode ? ", a queue each" : "");
+		if ((poll_mode ? dispatch_watch(&r.disp) : dispatch_run(&r.disp)) < 0)
 			log_error("%s", r.disp.errbuf);
 		else
 			rc_exit = 0;
@@ -642,8 +746,17 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 		for (i = 0; i < r.nworkers; i++)
 			__atomic_store_n(&r.workers[i].in_done, 1, __ATOMIC_RELEASE);
 	}
-	for (i = 0; i < started; i++)
+	for (i = 0; i < started; i++) {
+#ifdef HAVE_DPDK
+		if (poll_mode) {
+			capture_dpdk_wait(r.disp.cap, i);
+			continue;
+		}
+#endif
 		worker_join(&r.workers[i]);
+	}
+	/* the final stats record counts every packet the queues gave */
+	dispatch_snapshot(&r.disp);
 	output_stop(out);
 	if (!cli->quiet) {
 		collect_stats(&r, &final);
@@ -702,9 +815,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!cli.pcap_file && !(rc.pcap_interface && *rc.pcap_interface) &&
-	    !cli.test_mode) {
-		fprintf(stderr, "mamori: nothing to read: give -r FILE, -i IFACE "
-			"or pcap.interface in the configuration\n");
+	    !cli.dpdk && !cli.test_mode) {
+		fprintf(stderr, "mamori: nothing to read: give -r FILE, -i IFACE, "
+			"--dpdk or pcap.interface in the configuration\n");
 		usage(stderr);
 		status = EXIT_USAGE;
 		goto out;
@@ -756,8 +869,18 @@ int main(int argc, char **argv)
 				    (unsigned long long)es.cache_load_errors,
 				    (unsigned long long)es.cache_store_errors);
 	}
+#ifdef HAVE_DPDK
+	if (cli.dpdk) {
+		status = start_eal(&cli, cfg);
+		if (status != 0)
+			goto out;
+	}
+#endif
 	status = run_sensor(&cli, cfg, &rc, &rules, &engine, reload_heap_in_use() - mem0);
 out:
+#ifdef HAVE_DPDK
+	capture_dpdk_eal_cleanup();
+#endif
 	/* the engine points into the ruleset: free it first */
 	detect_engine_free(engine);
 	ruleset_free(rules);

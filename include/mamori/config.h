@@ -93,6 +93,14 @@ struct mamori_config {
 	const char *bpf_filter;        /* pcap.bpf-filter */
 	unsigned pcap_file_loop;       /* pcap-file.loop: read -r FILE this often */
 
+	const char *dpdk_port;         /* dpdk.port ("" = the only port) */
+	unsigned dpdk_rx_desc;         /* dpdk.rx-descriptors */
+	unsigned dpdk_mtu;             /* dpdk.mtu (0 = port default) */
+	bool dpdk_promisc;             /* dpdk.promisc */
+	unsigned dpdk_link_wait;       /* dpdk.link-wait (s) */
+	unsigned dpdk_mempool_size;    /* dpdk.mempool-size (0 = auto) */
+	/* dpdk.eal-args is a list: config_count/config_child */
+
 	struct decode_config decode;   /* decoder.*, capture.checksum-validation */
 
 	uint64_t flow_memcap;          /* flow.memcap (all workers together) */

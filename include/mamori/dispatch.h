@@ -38,4 +38,12 @@ struct dispatch {
  * in_done set on return. Returns 0, or -1 on a capture error (errbuf). */
 int dispatch_run(struct dispatch *d);
 
+/* The main thread's loop when every worker polls its own queue (DPDK):
+ * no packets pass through it; it snapshots the capture counters, watches
+ * for --exit-idle and stop, and then sets every worker's in_done. Returns
+ * 0, or -1 when a worker's queue failed (errbuf). */
+int dispatch_watch(struct dispatch *d);
+/* Take the capture counters into cap_stats now (after the workers stop). */
+void dispatch_snapshot(struct dispatch *d);
+
 #endif

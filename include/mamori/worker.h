@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "mamori/applayer.h"
+#include "mamori/capture.h"
 #include "mamori/config.h"
 #include "mamori/decode.h"
 #include "mamori/detect.h"
@@ -32,6 +33,8 @@
 
 #define BATCH_PKTS 64
 #define BATCH_BYTES (256u * 1024u)
+/* Packets a polling worker asks its queue for at once. */
+#define WORKER_BURST 32
 
 struct pkt_desc {
 	uint64_t ts_us;
@@ -91,6 +94,12 @@ struct worker {
 	uint64_t now_us;           /* latest packet time seen */
 	bool finishing;            /* shutdown: flow records wait for room */
 
+	/* poll mode (worker_poll_main): the queue this worker reads */
+	const struct capture_ops *src_ops;
+	struct capture *src;
+	unsigned src_queue;
+	uint16_t src_linktype;
+
 	struct packet pkt;         /* scratch packet being processed */
 };
 
@@ -109,6 +118,19 @@ bool worker_poll_detect(struct worker *w);
 
 /* Process one batch in the calling thread (the worker loop; tests). */
 void worker_process_batch(struct worker *w, const struct batch *b);
+/* Process one packet (the pipeline worker_process_batch runs per packet). */
+void worker_process_packet(struct worker *w, const uint8_t *data, uint32_t caplen,
+			   uint32_t wirelen, uint64_t ts_us, int linktype);
+
+/*
+ * Poll mode: the worker reads queue `queue` of a capture itself (DPDK, a
+ * queue per worker) instead of taking batches. worker_poll_main is the
+ * thread body (launched on the queue's lcore); it runs until in_done is
+ * set, then ends every flow like the batch loop.
+ */
+void worker_set_source(struct worker *w, const struct capture_ops *ops, struct capture *cap,
+		       unsigned queue);
+void *worker_poll_main(void *arg);
 /* Between bursts: flow timeouts within a budget. */
 void worker_housekeeping(struct worker *w, uint64_t now_us);
 /* End of input: end every flow (flow records) . */

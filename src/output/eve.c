@@ -587,6 +587,12 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	kv_u64(j, "dispatch_ring_full", s->dispatch.ring_full, &f2);
 	kv_u64(j, "dispatch_batches", s->dispatch.batches, &f2);
 	kv_u64(j, "too_big", s->dispatch.too_big, &f2);
+	/* DPDK port counters (zero with libpcap) */
+	kv_u64(j, "imissed", c->imissed, &f2);
+	kv_u64(j, "ierrors", c->ierrors, &f2);
+	kv_u64(j, "rx_nombuf", c->rx_nombuf, &f2);
+	kv_u64(j, "multiseg", c->multiseg, &f2);
+	kv_u64(j, "truncated", c->truncated, &f2);
 	json_raw(j, "}", 1);
 
 	f2 = true;

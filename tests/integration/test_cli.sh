@@ -19,6 +19,18 @@ expect_exit "no arguments" 2 "$MAMORI"
 expect_exit "unknown option" 2 "$MAMORI" --no-such-option
 expect_exit "-r and -i together" 2 "$MAMORI" -r a.pcap -i lo
 expect_exit "bad -k" 2 "$MAMORI" -k some -T
+expect_exit "EAL arguments without --dpdk" 2 "$MAMORI" -r a.pcap -- --no-huge
+grep -q "only with --dpdk" "$WORK/err" && ok "EAL arguments need --dpdk" || fail "message: $(cat "$WORK/err")"
+# --dpdk: a build without DPDK refuses it and says how to rebuild (the
+# DPDK runs themselves are tests/integration/test_dpdk.sh)
+if [ "${MAMORI_DPDK:-no}" = yes ]; then
+	expect_exit "--dpdk -T in a DPDK build" 0 "$MAMORI" --dpdk -T
+	expect_exit "--dpdk with -r" 2 "$MAMORI" --dpdk -r a.pcap
+else
+	expect_exit "--dpdk without DPDK support" 2 "$MAMORI" --dpdk -T
+	grep -q -- "no DPDK support.*--enable-dpdk" "$WORK/err" && ok "--dpdk says how to rebuild" ||
+		fail "--dpdk message: $(cat "$WORK/err")"
+fi
 # rules: -T checks them and names FILE:LINE:COL and the keyword
 expect_exit "-T with a missing rule file" 2 "$MAMORI" -S "$WORK/x.rules" -T
 grep -q "x.rules" "$WORK/err" && ok "missing rule file named" || fail "message: $(cat "$WORK/err")"

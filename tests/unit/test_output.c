@@ -1150,6 +1150,11 @@ static void make_snapshot(struct stats_snapshot *s)
 	s->capture.kernel_drops = 1004;
 	s->capture.kernel_ifdrops = 1005;
 	s->capture.errors = 1006;
+	s->capture.imissed = 1007;
+	s->capture.ierrors = 1008;
+	s->capture.rx_nombuf = 1009;
+	s->capture.multiseg = 1010;
+	s->capture.truncated = 1011;
 	s->dispatch.batches = 2001;
 	s->dispatch.ring_full = 2002;
 	s->dispatch.too_big = 2003;
@@ -1219,7 +1224,12 @@ static void test_stats_record(void)
 	ASSERT_FIELD(buf, "stats.capture.dispatch_batches", "2001");
 	ASSERT_FIELD(buf, "stats.capture.dispatch_ring_full", "2002");
 	ASSERT_FIELD(buf, "stats.capture.too_big", "2003");
-	CU_ASSERT_EQUAL(jmembers(buf, "stats.capture"), 9);
+	ASSERT_FIELD(buf, "stats.capture.imissed", "1007");
+	ASSERT_FIELD(buf, "stats.capture.ierrors", "1008");
+	ASSERT_FIELD(buf, "stats.capture.rx_nombuf", "1009");
+	ASSERT_FIELD(buf, "stats.capture.multiseg", "1010");
+	ASSERT_FIELD(buf, "stats.capture.truncated", "1011");
+	CU_ASSERT_EQUAL(jmembers(buf, "stats.capture"), 14);
 
 	for (size_t i = 0; i < sizeof(decoder_fields) / sizeof(decoder_fields[0]); i++) {
 		snprintf(path, sizeof(path), "stats.decoder.%s", decoder_fields[i]);
