@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "mamori/decode.h"
+#include "mamori/defrag.h"
 #include "mamori/flow.h"
 #include "mamori/stream.h"
 
@@ -93,6 +94,9 @@ struct mamori_config {
 	unsigned pcap_file_loop;       /* pcap-file.loop: read -r FILE this often */
 
 	struct decode_config decode;   /* decoder.*, capture.checksum-validation */
+
+	struct defrag_config defrag;   /* defrag.*: totals over all workers;
+					* seed is set at runtime */
 
 	uint64_t flow_memcap;          /* flow.memcap (all workers together) */
 	uint32_t flow_hash_size;       /* flow.hash-size (per worker) */

@@ -127,7 +127,8 @@ struct defrag *defrag_create(const struct defrag_config *cfg, unsigned nworkers,
 			     char *err, size_t errlen);
 void defrag_destroy(struct defrag *d);
 
-/* Bytes this table took at creation. */
+/* Bytes this table took at creation: its share of defrag.memcap plus a
+ * reassembly scratch of about 130 KiB outside it. */
 uint64_t defrag_memory(const struct defrag *d);
 
 /*

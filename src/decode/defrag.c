@@ -201,11 +201,11 @@ struct defrag *defrag_create(const struct defrag_config *cfg, unsigned nworkers,
 	nbuckets = round_pow2(cfg->hash_size / nworkers < 16 ? 16 :
 			      cfg->hash_size / nworkers);
 
-	fixed = sizeof(*d) + (uint64_t)ntrk * sizeof(struct tracker) +
+	/* the memcap holds what traffic fills; the reassembly scratch
+	 * (128 KiB) is working memory like the worker's scratch packet */
+	fixed = (uint64_t)ntrk * sizeof(struct tracker) +
 		(uint64_t)nbuckets * sizeof(uint32_t) +
-		(uint64_t)nfrg * sizeof(struct frag) +
-		(uint64_t)DEFRAG_OUT_MAX * sizeof(uint16_t) +
-		(uint64_t)cfg->max_frags_per_datagram * sizeof(uint32_t);
+		(uint64_t)nfrg * sizeof(struct frag);
 	/* at least one datagram of the largest size must fit */
 	if (share < fixed + (DEFRAG_OUT_MAX / CHUNK + 2) * (uint64_t)(CHUNK + 4)) {
 		snprintf(err, errlen, "defrag.memcap: %llu bytes per worker "
@@ -253,7 +253,9 @@ struct defrag *defrag_create(const struct defrag_config *cfg, unsigned nworkers,
 		memset(d->trk, 0, (size_t)ntrk * sizeof(*d->trk));
 		memset(d->frg, 0, (size_t)nfrg * sizeof(*d->frg));
 	}
-	d->mem = fixed + nchunk * (CHUNK + 4);
+	d->mem = sizeof(*d) + fixed + nchunk * (CHUNK + 4) +
+		 (uint64_t)DEFRAG_OUT_MAX * sizeof(uint16_t) +
+		 (uint64_t)cfg->max_frags_per_datagram * sizeof(uint32_t);
 	return d;
 oom:
 	defrag_destroy(d);
