@@ -62,6 +62,7 @@ struct tracker {
 	uint16_t nfrags;
 	uint8_t seen_last;
 	uint8_t dead;           /* dropped (too many fragments): ignore the rest */
+	uint8_t overlapped;     /* some fragments overlap: the policy decides */
 };
 
 struct frag {
@@ -716,12 +717,77 @@ static bool complete(const struct defrag *d, const struct tracker *t)
 	return covered >= t->total;
 }
 
+/* Fix the IP header of the datagram in out (hlen header bytes). */
+static void fix_header(const struct tracker *t, const struct frag *hf, uint8_t *out,
+		       uint32_t size)
+{
+	if (t->key.ver == 4) {
+		uint16_t csum;
+
+		out[2] = (uint8_t)(size >> 8);
+		out[3] = (uint8_t)size;
+		out[6] &= 0xc0;         /* keep DF and the reserved bit */
+		out[7] = 0;
+		out[10] = out[11] = 0;
+		csum = inet_csum(out, hf->hdr_len, 0);
+		out[10] = (uint8_t)(csum >> 8);
+		out[11] = (uint8_t)csum;
+	} else {
+		uint32_t plen = size - 40;
+
+		out[4] = (uint8_t)(plen >> 8);
+		out[5] = (uint8_t)plen;
+		out[hf->nh_off] = hf->nh;
+	}
+}
+
+static int check_size(struct defrag *d, const struct tracker *t, uint32_t size,
+		      uint32_t cap)
+{
+	if ((t->key.ver == 4 && size > 65535) || (t->key.ver == 6 && size - 40 > 65535)) {
+		d->st.too_large++;
+		raise_event(d, t->key.ver == 4 ? DECODE_EV_IPV4_FRAG_PKT_TOO_LARGE :
+				DECODE_EV_IPV6_FRAG_PKT_TOO_LARGE);
+		return -EFBIG;
+	}
+	return size > cap ? -EMSGSIZE : 0;
+}
+
+/*
+ * No fragment overlaps another (the usual case): no policy to apply, the
+ * fragments are copied in offset order and the one at 0 brings the header.
+ */
+static int reassemble_disjoint(struct defrag *d, struct tracker *t, uint8_t *out,
+			       uint32_t *out_len)
+{
+	const struct frag *hf = &d->frg[t->frags];
+	uint32_t size = hf->hdr_len + t->total;
+	int rc = check_size(d, t, size, *out_len);
+
+	if (rc < 0)
+		return rc;
+	chain_copy(d, hf, 0, out, hf->hdr_len);
+	for (uint32_t fi = t->frags; fi != NIL; fi = d->frg[fi].next) {
+		const struct frag *f = &d->frg[fi];
+		uint32_t hi = f->off + f->len < t->total ? f->off + f->len : t->total;
+
+		if (f->off < hi)
+			chain_copy(d, f, f->hdr_len, out + hf->hdr_len + f->off, hi - f->off);
+	}
+	fix_header(t, hf, out, size);
+	*out_len = size;
+	return 1;
+}
+
 static int reassemble(struct defrag *d, struct tracker *t, uint8_t *out, uint32_t *out_len)
 {
 	uint32_t total = t->total, n = 0, b, hlen, size;
 	const struct frag *hf;
 	uint16_t *own = d->owner;
+	int rc;
 
+	if (!t->overlapped)
+		return reassemble_disjoint(d, t, out, out_len);
 	for (uint32_t fi = t->frags; fi != NIL; fi = d->frg[fi].next)
 		d->order[d->frg[fi].seq] = fi, n++;
 	memset(own, 0xff, (size_t)total * sizeof(*own));
@@ -749,14 +815,9 @@ static int reassemble(struct defrag *d, struct tracker *t, uint8_t *out, uint32_
 	hf = &d->frg[d->order[own[0]]];
 	hlen = hf->hdr_len;
 	size = hlen + total;
-	if ((t->key.ver == 4 && size > 65535) || (t->key.ver == 6 && size - 40 > 65535)) {
-		d->st.too_large++;
-		raise_event(d, t->key.ver == 4 ? DECODE_EV_IPV4_FRAG_PKT_TOO_LARGE :
-				DECODE_EV_IPV6_FRAG_PKT_TOO_LARGE);
-		return -EFBIG;
-	}
-	if (size > *out_len)
-		return -EMSGSIZE;
+	rc = check_size(d, t, size, *out_len);
+	if (rc < 0)
+		return rc;
 	chain_copy(d, hf, 0, out, hlen);
 	for (b = 0; b < total;) {
 		uint16_t cur = own[b];
@@ -768,25 +829,7 @@ static int reassemble(struct defrag *d, struct tracker *t, uint8_t *out, uint32_
 		chain_copy(d, f, f->hdr_len + (b - f->off), out + hlen + b, e - b);
 		b = e;
 	}
-
-	if (t->key.ver == 4) {
-		uint16_t csum;
-
-		out[2] = (uint8_t)(size >> 8);
-		out[3] = (uint8_t)size;
-		out[6] &= 0xc0;         /* keep DF and the reserved bit */
-		out[7] = 0;
-		out[10] = out[11] = 0;
-		csum = inet_csum(out, hlen, 0);
-		out[10] = (uint8_t)(csum >> 8);
-		out[11] = (uint8_t)csum;
-	} else {
-		uint32_t plen = size - 40;
-
-		out[4] = (uint8_t)(plen >> 8);
-		out[5] = (uint8_t)plen;
-		out[hf->nh_off] = hf->nh;
-	}
+	fix_header(t, hf, out, size);
 	*out_len = size;
 	return 1;
 }
@@ -939,10 +982,10 @@ int defrag_packet(struct defrag *d, const struct packet *p, uint64_t now_us,
 
 		if (o->off <= fi.off)
 			pp = &d->frg[x].next;   /* insert after equal offsets */
-		if (o->off >= end || o->off + o->len <= fi.off)
-			continue;
 		if (!fi.mf && o->off + o->len > end)
 			d->st.after_last++;     /* held data past the new end */
+		if (o->off >= end || o->off + o->len <= fi.off)
+			continue;
 		overlap = true;
 		if (differs)
 			continue;
@@ -978,6 +1021,7 @@ int defrag_packet(struct defrag *d, const struct packet *p, uint64_t now_us,
 		goto nomem;
 	}
 	if (overlap) {
+		t->overlapped = 1;
 		d->st.overlaps++;
 		d->st.overlaps_diff += differs;
 		raise_event(d, v4 ? DECODE_EV_IPV4_FRAG_OVERLAP : DECODE_EV_IPV6_FRAG_OVERLAP);

@@ -112,7 +112,8 @@ static uint32_t v6pkt(uint8_t *b, bool frag, uint32_t id, uint32_t off, bool mf,
 	b[7] = 64;
 	memcpy(b + 8, v6src, 16);
 	memcpy(b + 24, v6dst, 16);
-	memcpy(b + pos, ext, extlen);
+	if (extlen)
+		memcpy(b + pos, ext, extlen);
 	pos += extlen;
 	if (frag) {
 		b[pos] = nh;
@@ -648,6 +649,13 @@ static void test_malformed(void)
 	CU_ASSERT_EQUAL(st->after_last, 2);
 	CU_ASSERT_EQUAL(feed(d, b, v4pkt(b, 3, 0, true, 17, data, 16), T0), 1);
 	CU_ASSERT_EQUAL(out_len, 44);
+	/* held data beyond a last fragment that comes later: counted, cut */
+	CU_ASSERT_EQUAL(feed(d, b, v4pkt(b, 8, 24, true, 17, data, 16), T0), 0);
+	CU_ASSERT_EQUAL(feed(d, b, v4pkt(b, 8, 16, false, 17, data, 8), T0), 0);
+	CU_ASSERT_EQUAL(st->after_last, 3);
+	CU_ASSERT_EQUAL(feed(d, b, v4pkt(b, 8, 0, true, 17, data, 16), T0), 1);
+	CU_ASSERT_EQUAL(out_len, 44);
+	CU_ASSERT_EQUAL(out[2] << 8 | out[3], 44);
 	/* cut by the snap length: not held */
 	n = v4pkt(b, 4, 0, true, 17, data, 64);
 	decode_raw(&p, b, n - 10, false);
