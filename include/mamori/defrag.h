@@ -88,13 +88,17 @@ void defrag_config_default(struct defrag_config *cfg);
 
 /*
  * Per-worker counters; summed over workers for the stats record. All are
- * counts except trackers_active and chunks_used (gauges).
+ * counts except trackers_active and chunks_used (gauges). The first six
+ * are Suricata's defrag.ipv{4,6}.{fragments,reassembled,timeouts}, and
+ * memcap its defrag.max_frag_hits; the others are mamori's.
  */
 struct defrag_stats {
 	uint64_t ipv4_fragments;   /* fragments offered */
 	uint64_t ipv6_fragments;
 	uint64_t ipv4_reassembled; /* datagrams completed */
 	uint64_t ipv6_reassembled;
+	uint64_t ipv4_timeouts;    /* datagrams that never completed in time */
+	uint64_t ipv6_timeouts;
 	uint64_t overlaps;         /* fragments overlapping bytes already held */
 	uint64_t overlaps_diff;    /* ... with different bytes (an evasion) */
 	uint64_t tiny;             /* first fragment without a whole L4 header, or
@@ -106,7 +110,6 @@ struct defrag_stats {
 	uint64_t invalid;          /* bad length (not a multiple of 8 before
 				    * the last), no data, unparsable header */
 	uint64_t truncated;        /* fragment cut by the snap length */
-	uint64_t timeouts;         /* datagrams that never completed in time */
 	uint64_t tracker_full;     /* no tracker free: fragment dropped */
 	uint64_t memcap;           /* no fragment or data memory: dropped */
 	uint64_t dropped;          /* fragments not held, for any of the above */

@@ -50,6 +50,7 @@ struct dg_key {
 	uint8_t proto;          /* IPv4 only; 0 for IPv6 */
 	uint8_t ver;
 };
+_Static_assert(sizeof(struct dg_key) == 40, "dg_key is hashed and compared as 5 words");
 
 struct tracker {
 	struct dg_key key;
@@ -435,6 +436,17 @@ static bool expired(const struct defrag *d, const struct tracker *t, uint64_t no
 	return now > t->last_us && now - t->last_us > d->timeout_us;
 }
 
+/* A dead datagram was counted when it died. */
+static void count_timeout(struct defrag *d, const struct tracker *t)
+{
+	if (t->dead)
+		return;
+	if (t->key.ver == 4)
+		d->st.ipv4_timeouts++;
+	else
+		d->st.ipv6_timeouts++;
+}
+
 /* Expire the oldest datagram if its time is up; 1 when one went. */
 static int expire_head(struct defrag *d, uint64_t now)
 {
@@ -442,8 +454,7 @@ static int expire_head(struct defrag *d, uint64_t now)
 
 	if (ti == NIL || !expired(d, &d->trk[ti], now))
 		return 0;
-	if (!d->trk[ti].dead)
-		d->st.timeouts++;
+	count_timeout(d, &d->trk[ti]);
 	tracker_release(d, ti);
 	return 1;
 }
@@ -938,8 +949,7 @@ int defrag_packet(struct defrag *d, const struct packet *p, uint64_t now_us,
 	ti = tracker_find(d, &key, h);
 	if (ti != NIL && expired(d, &d->trk[ti], now_us)) {
 		/* the old attempt is over: start again with this one */
-		if (!d->trk[ti].dead)
-			d->st.timeouts++;
+		count_timeout(d, &d->trk[ti]);
 		tracker_release(d, ti);
 		ti = NIL;
 	}

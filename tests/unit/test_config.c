@@ -174,8 +174,15 @@ static void test_apply_defaults(void)
 
 		/* the shipped file and the module agree on the defaults */
 		defrag_config_default(&dc);
-		dc.seed = m.defrag.seed;
-		CU_ASSERT(memcmp(&dc, &m.defrag, sizeof(dc)) == 0);
+		CU_ASSERT_EQUAL(dc.memcap, m.defrag.memcap);
+		CU_ASSERT_EQUAL(dc.hash_size, m.defrag.hash_size);
+		CU_ASSERT_EQUAL(dc.trackers, m.defrag.trackers);
+		CU_ASSERT_EQUAL(dc.max_frags, m.defrag.max_frags);
+		CU_ASSERT_EQUAL(dc.prealloc, m.defrag.prealloc);
+		CU_ASSERT_EQUAL(dc.timeout, m.defrag.timeout);
+		CU_ASSERT_EQUAL(dc.policy, m.defrag.policy);
+		CU_ASSERT_EQUAL(dc.max_frags_per_datagram, m.defrag.max_frags_per_datagram);
+		CU_ASSERT_EQUAL(dc.min_frag_size, m.defrag.min_frag_size);
 	}
 
 	CU_ASSERT_EQUAL(m.flow_memcap, UINT64_C(128) << 20);

@@ -531,7 +531,7 @@ static void test_too_many(void)
 	/* the dead tracker goes at its timeout, not counted as one */
 	CU_ASSERT_EQUAL(defrag_sweep(d, T0 + 61 * SEC, 100), 1);
 	CU_ASSERT_EQUAL(st->trackers_active, 0);
-	CU_ASSERT_EQUAL(st->timeouts, 0);
+	CU_ASSERT_EQUAL(st->ipv4_timeouts, 0);
 	defrag_destroy(d);
 }
 
@@ -548,7 +548,7 @@ static void test_timeout(void)
 	/* idle 60 s counts from the last fragment */
 	CU_ASSERT_EQUAL(defrag_sweep(d, T0 + 89 * SEC, 100), 0);
 	CU_ASSERT_EQUAL(defrag_sweep(d, T0 + 91 * SEC, 100), 1);
-	CU_ASSERT_EQUAL(st->timeouts, 1);
+	CU_ASSERT_EQUAL(st->ipv4_timeouts, 1);
 	CU_ASSERT_EQUAL(st->trackers_active, 0);
 	CU_ASSERT_EQUAL(st->chunks_used, 0);
 	/* the rest arrives late: the first two are gone, no datagram */
@@ -559,7 +559,8 @@ static void test_timeout(void)
 	/* without a sweep: the next fragment finds its datagram expired */
 	CU_ASSERT_EQUAL(send_v6(d, 0, T0 + 100 * SEC), 0);
 	CU_ASSERT_EQUAL(send_v6(d, 1, T0 + 200 * SEC), 0);
-	CU_ASSERT_EQUAL(st->timeouts, 2);
+	CU_ASSERT_EQUAL(st->ipv4_timeouts, 1);
+	CU_ASSERT_EQUAL(st->ipv6_timeouts, 1);
 	CU_ASSERT_EQUAL(send_v6(d, 2, T0 + 201 * SEC), 0);
 	CU_ASSERT_EQUAL(send_v6(d, 3, T0 + 201 * SEC), 0);
 	CU_ASSERT_EQUAL(send_v6(d, 0, T0 + 202 * SEC), 1);
@@ -594,7 +595,7 @@ static void test_table_full(void)
 	CU_ASSERT_EQUAL(feed(d, b, v4pkt(b, 4, 0, true, 17, data, 16), T0 + 3 * SEC), -ENOSPC);
 	CU_ASSERT_EQUAL(st->tracker_full, 2);
 	CU_ASSERT_EQUAL(feed(d, b, v4pkt(b, 4, 0, true, 17, data, 16), T0 + 62 * SEC), 0);
-	CU_ASSERT_EQUAL(st->timeouts, 1);
+	CU_ASSERT_EQUAL(st->ipv4_timeouts, 1);
 	CU_ASSERT_EQUAL(st->trackers_active, 2);
 	defrag_destroy(d);
 }
