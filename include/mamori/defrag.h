@@ -19,7 +19,13 @@
  * carries the VLAN ids and time of the fragment that completed it (the flow
  * key includes the VLAN). The L2 header is not prepended on purpose: a
  * tunnel or PPPoE header in front would still carry the fragment's length
- * and the decoder would cut the datagram to it.
+ * and the decoder would cut the datagram to it. Tunnel layers of the
+ * fragment are not carried over, and a tunnel's outer addresses are not in
+ * the key. A reassembled datagram that decodes as a fragment again (a
+ * fragment header inside the first fragment's payload) should not be
+ * offered again: targets refuse nested fragmentation (the victim in
+ * suricata-verify's ipv6-malformed-fragments-35 answers with a Parameter
+ * Problem), and recursion would have no bound.
  *
  * Overlaps are resolved by defrag.policy (Suricata's and Snort's target
  * policies, see enum defrag_policy), and every anomaly an evasion relies on

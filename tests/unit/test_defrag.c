@@ -18,7 +18,8 @@
  * The real capture: frames 3658 and 3659 of ../shared/corpus
  * flood/synack-reflection.pcap, an SNMP response (UDP 161 -> 51767) in two
  * fragments. tshark 4.0 reassembles it to 1638 bytes of UDP whose checksum
- * 0xd768 is correct, ending 02020106a08080000406000000000000.
+ * 0xd768 is correct, ending 02020106a08080000406000000000000. A nested
+ * IPv6 fragment from suricata-verify's ipv6-evasion cases is the other.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -863,6 +864,61 @@ static void test_real_capture(void)
 	check_real(real_frag2, real_frag1);
 }
 
+/*
+ * Nested fragmentation, frames 6 and 7 of suricata-verify's
+ * ipv6-malformed-fragments-35 (../shared/corpus): datagram 0x0001aaaa in
+ * two fragments whose first says its payload starts with a fragment header
+ * (next header 44) and whose last says ICMPv6. tshark 4.0 reassembles 408
+ * bytes starting 3a0000010001bbbb8000 (a fragment header of datagram
+ * 0x0001bbbb, offset 0, M, then an echo request) but takes the last
+ * fragment's next header; RFC 8200 4.5 takes the first's, and so do we: the
+ * output is again a fragment. The victim in the capture answers the whole
+ * thing with a Parameter Problem, so the worker must not reassemble the
+ * inner fragment (see defrag.h).
+ */
+/* frame 6: offset 0, M, next header 44 (a fragment header inside) */
+static const char nested_frag1[] =
+	"64006a5b 8f4a0023 559c7326 86dd6000 002300d8 2c402001 0db80001 00000000"
+	"00000000 00022001 0db80001 00000000 00000000 00012c00 00010001 aaaa3a00"
+	"00010001 bbbb8000 7917face babe4141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 4141";
+
+/* frame 7: offset 208, the last, next header 58 */
+static const char nested_frag2[] =
+	"64006a5b 8f4a0023 559c7326 86dd6000 002300d0 2c402001 0db80001 00000000"
+	"00000000 00022001 0db80001 00000000 00000000 00013a00 00d00001 aaaa4141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 41414141 41414141 41414141 41414141 41414141 41414141 41414141"
+	"41414141 4141";
+
+static void test_nested_v6(void)
+{
+	static const uint8_t inner[10] = { 0x3a, 0, 0, 1, 0, 1, 0xbb, 0xbb, 0x80, 0 };
+	struct defrag *d = mk_default(DEFRAG_POLICY_BSD);
+	struct packet p;
+
+	CU_ASSERT_EQUAL(feed_eth(d, nested_frag1, T0), 0);
+	CU_ASSERT_EQUAL(feed_eth(d, nested_frag2, T0 + 1), 1);
+	CU_ASSERT_EQUAL_FATAL(out_len, 40 + 408);
+	CU_ASSERT_EQUAL(out[4] << 8 | out[5], 408);
+	CU_ASSERT_EQUAL(out[6], 44);
+	CU_ASSERT(memcmp(out + 40, inner, sizeof(inner)) == 0);
+	CU_ASSERT_EQUAL(decode_raw(&p, out, out_len, false), 0);
+	CU_ASSERT(p.flags & PKT_FRAGMENT);
+	CU_ASSERT(p.flags & PKT_FRAG_FIRST);
+	CU_ASSERT_EQUAL(p.ipv6_flow, 0x0001bbbb);
+	defrag_destroy(d);
+}
+
 /* Context of the completing fragment carried onto the decoded datagram. */
 static void test_restore_context(void)
 {
@@ -889,6 +945,7 @@ static const struct test_case reasm_cases[] = {
 	{ "every order of 4 fragments", test_permutations },
 	{ "IPv6 extension headers before the fragment header", test_v6_exthdrs },
 	{ "real capture, checked against tshark", test_real_capture },
+	{ "IPv6 fragment inside a fragment (real capture)", test_nested_v6 },
 	{ "link context restored", test_restore_context },
 	{ NULL, NULL }
 };
