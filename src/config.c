@@ -778,9 +778,11 @@ struct schema {
 };
 
 static const char *const checksum_modes[] = { "none", "all", NULL };
-/* enum defrag_policy's names, in its order */
+/* defrag_policy_parse()'s names: the policies, then the OS aliases */
 static const char *const defrag_policies[] = {
-	"first", "last", "bsd", "bsd-right", "linux", "windows", "solaris", NULL
+	"first", "last", "bsd", "bsd-right", "linux", "windows", "solaris",
+	"old-linux", "old-solaris", "hpux10", "hpux11", "irix", "macos", "vista",
+	"windows2k3", NULL
 };
 
 #define S_MAP(p)            { p, T_MAP, 0, 0, NULL }

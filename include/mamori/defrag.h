@@ -72,7 +72,9 @@ enum defrag_policy {
 
 /* "bsd", ...; NULL when out of range. */
 const char *defrag_policy_name(enum defrag_policy pol);
-/* Parse a policy name; returns 0 or -1. */
+/* Parse a policy name, or one of host-os-policy's operating system names
+ * (old-linux, old-solaris, hpux10, hpux11, irix, macos, vista,
+ * windows2k3) mapped as Suricata does; returns 0 or -1. */
 int defrag_policy_parse(const char *name, enum defrag_policy *out);
 
 struct defrag_config {

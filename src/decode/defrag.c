@@ -122,11 +122,33 @@ const char *defrag_policy_name(enum defrag_policy pol)
 	return (unsigned)pol < DEFRAG_POLICY_MAX ? policy_names[pol] : NULL;
 }
 
+/* host-os-policy's operating system names, mapped as Suricata maps them to
+ * its defrag policies (defrag.c, DefragGetOsPolicy). */
+static const struct {
+	const char *name;
+	enum defrag_policy pol;
+} policy_aliases[] = {
+	{ "hpux10", DEFRAG_POLICY_BSD },
+	{ "irix", DEFRAG_POLICY_BSD },
+	{ "old-linux", DEFRAG_POLICY_LINUX },
+	{ "old-solaris", DEFRAG_POLICY_FIRST },
+	{ "hpux11", DEFRAG_POLICY_FIRST },
+	{ "macos", DEFRAG_POLICY_FIRST },
+	{ "vista", DEFRAG_POLICY_WINDOWS },
+	{ "windows2k3", DEFRAG_POLICY_WINDOWS },
+};
+
 int defrag_policy_parse(const char *name, enum defrag_policy *out)
 {
 	for (unsigned i = 0; i < DEFRAG_POLICY_MAX; i++) {
 		if (strcmp(name, policy_names[i]) == 0) {
 			*out = (enum defrag_policy)i;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(policy_aliases) / sizeof(policy_aliases[0]); i++) {
+		if (strcmp(name, policy_aliases[i].name) == 0) {
+			*out = policy_aliases[i].pol;
 			return 0;
 		}
 	}

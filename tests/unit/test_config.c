@@ -572,9 +572,10 @@ static void test_wrong_types(void)
 		     "expected a size of at least 1mb, got '512kb'");
 	expect_error("capture:\n  checksum-validation: some\n", 2,
 		     "capture.checksum-validation", "expected none or all, got 'some'");
-	expect_error("defrag:\n  policy: macos\n", 2, "defrag.policy",
-		     "expected first, last, bsd, bsd-right, linux, windows or solaris, "
-		     "got 'macos'");
+	expect_error("defrag:\n  policy: freebsd\n", 2, "defrag.policy",
+		     "expected first, last, bsd, bsd-right, linux, windows, solaris, "
+		     "old-linux, old-solaris, hpux10, hpux11, irix, macos, vista or "
+		     "windows2k3, got 'freebsd'");
 	expect_error("defrag:\n  timeout: 0\n", 2, "defrag.timeout", "from 1 to 86400");
 	expect_error("defrag:\n  host-config: []\n", 2, "defrag.host-config",
 		     "unknown key");

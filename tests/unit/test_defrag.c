@@ -416,7 +416,16 @@ static void test_policy_names(void)
 		CU_ASSERT_EQUAL(defrag_policy_parse(defrag_policy_name(i), &pol), 0);
 		CU_ASSERT_EQUAL(pol, i);
 	}
-	CU_ASSERT_EQUAL(defrag_policy_parse("macos", &pol), -1);
+	/* host-os-policy's names, as Suricata maps them */
+	CU_ASSERT_EQUAL(defrag_policy_parse("macos", &pol), 0);
+	CU_ASSERT_EQUAL(pol, DEFRAG_POLICY_FIRST);
+	CU_ASSERT_EQUAL(defrag_policy_parse("old-linux", &pol), 0);
+	CU_ASSERT_EQUAL(pol, DEFRAG_POLICY_LINUX);
+	CU_ASSERT_EQUAL(defrag_policy_parse("vista", &pol), 0);
+	CU_ASSERT_EQUAL(pol, DEFRAG_POLICY_WINDOWS);
+	CU_ASSERT_EQUAL(defrag_policy_parse("irix", &pol), 0);
+	CU_ASSERT_EQUAL(pol, DEFRAG_POLICY_BSD);
+	CU_ASSERT_EQUAL(defrag_policy_parse("freebsd", &pol), -1);
 	CU_ASSERT_PTR_NULL(defrag_policy_name(DEFRAG_POLICY_MAX));
 }
 
