@@ -778,6 +778,12 @@ struct schema {
 };
 
 static const char *const checksum_modes[] = { "none", "all", NULL };
+/* defrag_policy_parse()'s names: the policies, then the OS aliases */
+static const char *const defrag_policies[] = {
+	"first", "last", "bsd", "bsd-right", "linux", "windows", "solaris",
+	"old-linux", "old-solaris", "hpux10", "hpux11", "irix", "macos", "vista",
+	"windows2k3", NULL
+};
 
 #define S_MAP(p)            { p, T_MAP, 0, 0, NULL }
 #define S_LIST(p)           { p, T_LIST, 0, 0, NULL }
@@ -844,6 +850,18 @@ static const struct schema schema[] = {
 	S_BOOL("decoder.gre.enabled"),
 	S_MAP("decoder.erspan"),
 	S_BOOL("decoder.erspan.enabled"),
+
+	S_MAP("defrag"),
+	S_SIZE("defrag.memcap", 1 << 20, INT64_MAX),
+	S_INT("defrag.hash-size", 16, 16777216),
+	S_INT("defrag.trackers", 1, 16777216),
+	S_INT("defrag.max-frags", 2, 16777216),
+	S_BOOL("defrag.prealloc"),
+	/* Suricata's range: 1 s to 24 h */
+	S_INT("defrag.timeout", 1, 86400),
+	S_ENUM("defrag.policy", defrag_policies),
+	S_INT("defrag.max-frags-per-datagram", 2, 8192),
+	S_INT("defrag.min-frag-size", 0, 65535),
 
 	S_MAP("flow"),
 	S_SIZE("flow.memcap", 1 << 20, INT64_MAX),
@@ -1543,6 +1561,14 @@ static const struct field fields[] = {
 	FIELD("decoder.vxlan.ports", decode.vxlan_port),
 	FIELD("decoder.gre.enabled", decode.gre_enabled),
 	FIELD("decoder.erspan.enabled", decode.erspan_enabled),
+	FIELD("defrag.memcap", defrag.memcap),
+	FIELD("defrag.hash-size", defrag.hash_size),
+	FIELD("defrag.trackers", defrag.trackers),
+	FIELD("defrag.max-frags", defrag.max_frags),
+	FIELD("defrag.prealloc", defrag.prealloc),
+	FIELD("defrag.timeout", defrag.timeout),
+	FIELD("defrag.max-frags-per-datagram", defrag.max_frags_per_datagram),
+	FIELD("defrag.min-frag-size", defrag.min_frag_size),
 	FIELD("flow.memcap", flow_memcap),
 	FIELD("flow.hash-size", flow_hash_size),
 	FIELD("stream.midstream", flow.midstream),
@@ -1686,6 +1712,10 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 			return where_err(c, "app-layer.protocols.http.libhtp.default-config", err,
 					 why);
 	}
+	if (read_key(c, "defrag.policy", &v, &s, err) < 0)
+		return -1;
+	if (defrag_policy_parse(v.s, &m.defrag.policy) < 0)
+		return where_err(c, "defrag.policy", err, "internal error: policy");
 
 	/* The flow table masks hashes with size - 1. */
 	m.flow_hash_size = round_pow2(m.flow_hash_size);

@@ -18,6 +18,7 @@
 
 #include "mamori/applayer.h"
 #include "mamori/decode.h"
+#include "mamori/defrag.h"
 #include "mamori/flow.h"
 #include "mamori/stream.h"
 
@@ -102,6 +103,9 @@ struct mamori_config {
 	/* dpdk.eal-args is a list: config_count/config_child */
 
 	struct decode_config decode;   /* decoder.*, capture.checksum-validation */
+
+	struct defrag_config defrag;   /* defrag.*: totals over all workers;
+					* seed is set at runtime */
 
 	uint64_t flow_memcap;          /* flow.memcap (all workers together) */
 	uint32_t flow_hash_size;       /* flow.hash-size (per worker) */

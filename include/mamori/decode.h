@@ -40,7 +40,9 @@ enum linktype {
  * decode_event_fatal()): a fatal event stops decoding and makes the packet
  * invalid (PKT_INVALID, decoder.invalid), a non-fatal one (a bad option, a
  * payload cut by the snap length, a bad checksum) is recorded and decoding
- * goes on. New events are appended, so existing values never change.
+ * goes on. New events are appended, so existing values never change. The
+ * *_FRAG_* events are raised by defragmentation (defrag.h), not by the
+ * decoder; none is fatal.
  */
 #define DECODE_EVENTS(X)                                   \
 	X(ETH_PKT_TOO_SMALL, "ethernet.pkt_too_small")     \
@@ -98,7 +100,14 @@ enum linktype {
 	X(ICMPV6_CSUM_INVALID, "icmpv6.checksum_invalid")  \
 	X(PPP_PKT_TOO_SMALL, "ppp.pkt_too_small")          \
 	X(PPPOE_PKT_TOO_SMALL, "pppoe.pkt_too_small")      \
-	X(CHDLC_PKT_TOO_SMALL, "chdlc.pkt_too_small")
+	X(CHDLC_PKT_TOO_SMALL, "chdlc.pkt_too_small")      \
+	X(IPV4_FRAG_PKT_TOO_LARGE, "ipv4.frag_pkt_too_large") \
+	X(IPV6_FRAG_PKT_TOO_LARGE, "ipv6.frag_pkt_too_large") \
+	X(IPV4_FRAG_OVERLAP, "ipv4.frag_overlap")          \
+	X(IPV6_FRAG_OVERLAP, "ipv6.frag_overlap")          \
+	X(IPV6_FRAG_INVALID_LENGTH, "ipv6.frag_invalid_length") \
+	X(IPV4_FRAG_IGNORED, "ipv4.frag_ignored")          \
+	X(IPV6_FRAG_IGNORED, "ipv6.frag_ignored")
 
 enum decode_event {
 #define X(name, str) DECODE_EV_##name,

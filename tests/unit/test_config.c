@@ -159,6 +159,32 @@ static void test_apply_defaults(void)
 	CU_ASSERT_TRUE(m.decode.erspan_enabled);
 	CU_ASSERT_FALSE(m.decode.checksum_validate);
 
+	/* Suricata's defrag defaults, and mamori's own two */
+	CU_ASSERT_EQUAL(m.defrag.memcap, UINT64_C(32) << 20);
+	CU_ASSERT_EQUAL(m.defrag.hash_size, 65536);
+	CU_ASSERT_EQUAL(m.defrag.trackers, 65535);
+	CU_ASSERT_EQUAL(m.defrag.max_frags, 65535);
+	CU_ASSERT_TRUE(m.defrag.prealloc);
+	CU_ASSERT_EQUAL(m.defrag.timeout, 60);
+	CU_ASSERT_EQUAL(m.defrag.policy, DEFRAG_POLICY_BSD);
+	CU_ASSERT_EQUAL(m.defrag.max_frags_per_datagram, 256);
+	CU_ASSERT_EQUAL(m.defrag.min_frag_size, 0);
+	{
+		struct defrag_config dc;
+
+		/* the shipped file and the module agree on the defaults */
+		defrag_config_default(&dc);
+		CU_ASSERT_EQUAL(dc.memcap, m.defrag.memcap);
+		CU_ASSERT_EQUAL(dc.hash_size, m.defrag.hash_size);
+		CU_ASSERT_EQUAL(dc.trackers, m.defrag.trackers);
+		CU_ASSERT_EQUAL(dc.max_frags, m.defrag.max_frags);
+		CU_ASSERT_EQUAL(dc.prealloc, m.defrag.prealloc);
+		CU_ASSERT_EQUAL(dc.timeout, m.defrag.timeout);
+		CU_ASSERT_EQUAL(dc.policy, m.defrag.policy);
+		CU_ASSERT_EQUAL(dc.max_frags_per_datagram, m.defrag.max_frags_per_datagram);
+		CU_ASSERT_EQUAL(dc.min_frag_size, m.defrag.min_frag_size);
+	}
+
 	CU_ASSERT_EQUAL(m.flow_memcap, UINT64_C(128) << 20);
 	CU_ASSERT_EQUAL(m.flow_hash_size, 65536);
 	CU_ASSERT_EQUAL(m.flow.hash_size, 65536);
@@ -211,6 +237,9 @@ static void test_apply_values(void)
 		"capture: {checksum-validation: ALL}\n"
 		"decoder: {vxlan: {enabled: no, ports: 8472}}\n"
 		"flow: {memcap: 1gb, hash-size: 5000}\n"
+		"defrag: {memcap: 64mb, trackers: 1000, max-frags: 3000, timeout: 30,\n"
+		"         policy: bsd-right, prealloc: no, max-frags-per-datagram: 16,\n"
+		"         min-frag-size: 128, hash-size: 4096}\n"
 		"flow-timeouts: {tcp: {established: 3600}, icmp: {new: 5}}\n"
 		"stream: {midstream: true, reassembly: {memcap: 8mb, depth: 0,\n"
 		"         max-ooo-bytes: 64kb, policy: Linux}}\n"
@@ -248,6 +277,15 @@ static void test_apply_values(void)
 	CU_ASSERT_EQUAL(m.stream.depth, 0);
 	CU_ASSERT_EQUAL(m.stream.max_ooo_bytes, UINT64_C(64) << 10);
 	CU_ASSERT_EQUAL(m.stream.policy, STREAM_POLICY_LINUX);
+	CU_ASSERT_EQUAL(m.defrag.memcap, UINT64_C(64) << 20);
+	CU_ASSERT_EQUAL(m.defrag.trackers, 1000);
+	CU_ASSERT_EQUAL(m.defrag.max_frags, 3000);
+	CU_ASSERT_EQUAL(m.defrag.timeout, 30);
+	CU_ASSERT_EQUAL(m.defrag.policy, DEFRAG_POLICY_BSD_RIGHT);
+	CU_ASSERT_FALSE(m.defrag.prealloc);
+	CU_ASSERT_EQUAL(m.defrag.max_frags_per_datagram, 16);
+	CU_ASSERT_EQUAL(m.defrag.min_frag_size, 128);
+	CU_ASSERT_EQUAL(m.defrag.hash_size, 4096);
 	CU_ASSERT_FALSE(m.stats_decoder_events);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_TCP][FLOW_TS_ESTABLISHED], 3600);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_TCP][FLOW_TS_NEW], 60);
@@ -534,6 +572,13 @@ static void test_wrong_types(void)
 		     "expected a size of at least 1mb, got '512kb'");
 	expect_error("capture:\n  checksum-validation: some\n", 2,
 		     "capture.checksum-validation", "expected none or all, got 'some'");
+	expect_error("defrag:\n  policy: freebsd\n", 2, "defrag.policy",
+		     "expected first, last, bsd, bsd-right, linux, windows, solaris, "
+		     "old-linux, old-solaris, hpux10, hpux11, irix, macos, vista or "
+		     "windows2k3, got 'freebsd'");
+	expect_error("defrag:\n  timeout: 0\n", 2, "defrag.timeout", "from 1 to 86400");
+	expect_error("defrag:\n  host-config: []\n", 2, "defrag.host-config",
+		     "unknown key");
 	expect_error("decoder:\n  vxlan:\n    enabled: yes\n    ports: 0\n", 4,
 		     "decoder.vxlan.ports", "from 1 to 65535");
 	expect_error("sensor-name:\n  a: b\n", 1, "sensor-name", "expected a string, got a map");
