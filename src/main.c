@@ -632,6 +632,7 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	/* the stream and parser memcaps are for all workers together */
 	rc->stream.memcap /= r.nworkers;
 	rc->applayer.memcap /= r.nworkers;
+	rc->run_workers = r.nworkers;
 
 	r.workers = aligned_alloc(MAMORI_CACHELINE,
 				  ((sizeof(struct worker) * r.nworkers + MAMORI_CACHELINE - 1) /

@@ -165,10 +165,33 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 		if (!w->al)
 			return -ENOMEM;
 	}
+	{
+		char derr[256];
+
+		/* defrag_create takes this worker's share of the limits */
+		w->defrag = defrag_create(&rc->defrag, rc->run_workers ? rc->run_workers : 1,
+					  derr, sizeof(derr));
+		w->defrag_buf = malloc(DEFRAG_OUT_MAX);
+		if (!w->defrag || !w->defrag_buf) {
+			if (!w->defrag)
+				log_error("worker %u: %s", id, derr);
+			defrag_destroy(w->defrag);
+			free(w->defrag_buf);
+			w->defrag = NULL;
+			w->defrag_buf = NULL;
+			applayer_free(w->al);
+			w->al = NULL;
+			return -ENOMEM;
+		}
+	}
 	w->flows = flow_table_create(&fc, on_flow_end, w);
 	if (!w->flows) {
 		applayer_free(w->al);
 		w->al = NULL;
+		defrag_destroy(w->defrag);
+		w->defrag = NULL;
+		free(w->defrag_buf);
+		w->defrag_buf = NULL;
 		return -ENOMEM;
 	}
 	if (engine) {
@@ -208,6 +231,10 @@ void worker_destroy(struct worker *w)
 	/* after the flows: their end gives stream blocks back to it */
 	applayer_free(w->al);
 	w->al = NULL;
+	defrag_destroy(w->defrag);
+	w->defrag = NULL;
+	free(w->defrag_buf);
+	w->defrag_buf = NULL;
 	detect_thread_free(w->det);
 	w->det = NULL;
 	/* a reload that never got swapped in or collected */
@@ -236,12 +263,55 @@ bool worker_poll_detect(struct worker *w)
 
 /* The pipeline for one packet: decode, flow, detect. Batches (dispatch)
  * and polled queues (capture_ops in the worker) share it. */
+/* Flow, application layer and detection for one decoded packet. */
+static inline void inspect_packet(struct worker *w, struct packet *p)
+{
+	enum flow_dir dir;
+	struct flow *f;
+
+	f = flow_packet(w->flows, p, &dir);
+	/* parsing first: a packet rule on an app protocol sees the
+	 * protocol its own bytes revealed, as in Suricata */
+	if (w->al && f)
+		applayer_packet(w->al, p, f, dir, on_app_inspect, w);
+	if (w->det)
+		detect_packet(w->det, p, f, dir, on_alert, w);
+}
+
+/* A fragment (already inspected as itself, as Suricata does for IP-only
+ * rules): hold it, and when it completes its datagram, decode and inspect
+ * the reassembled datagram once. */
+static void defrag_fragment(struct worker *w, const struct packet *p)
+{
+	struct packet *rp = &w->rpkt;
+	enum decode_event ev[8];
+	uint32_t len = DEFRAG_OUT_MAX;
+	unsigned nev;
+	int rc = defrag_packet(w->defrag, p, p->ts_us, w->defrag_buf, &len);
+
+	nev = defrag_events(w->defrag, ev, 8);
+	for (unsigned i = 0; i < nev && i < 8; i++)
+		w->dstats.events[ev[i]]++;
+	if (rc != 1)
+		return;
+	memset(rp, 0, sizeof(*rp));
+	rp->data = w->defrag_buf;
+	rp->caplen = rp->wirelen = len;
+	rp->ts_us = p->ts_us;
+	rp->linktype = LINKTYPE_RAW;
+	/* its own decode counters: the fragments were counted already */
+	if (decode_packet(&w->dcfg, rp, &w->defrag_dstats) < 0)
+		return;
+	defrag_restore_context(rp, p);
+	/* a fragment inside a reassembled datagram is not reassembled again
+	 * (hosts refuse nested fragmentation, and it would not end) */
+	inspect_packet(w, rp);
+}
+
 static inline void process_packet(struct worker *w, const uint8_t *data, uint32_t caplen,
 				  uint32_t wirelen, uint64_t ts_us, uint16_t linktype)
 {
 	struct packet *p = &w->pkt;
-	enum flow_dir dir;
-	struct flow *f;
 
 	p->data = data;
 	p->caplen = caplen;
@@ -252,13 +322,9 @@ static inline void process_packet(struct worker *w, const uint8_t *data, uint32_
 		return;
 	if (p->ts_us > w->now_us)
 		w->now_us = p->ts_us;
-	f = flow_packet(w->flows, p, &dir);
-	/* parsing first: a packet rule on an app protocol sees the
-	 * protocol its own bytes revealed, as in Suricata */
-	if (w->al && f)
-		applayer_packet(w->al, p, f, dir, on_app_inspect, w);
-	if (w->det)
-		detect_packet(w->det, p, f, dir, on_alert, w);
+	inspect_packet(w, p);
+	if (w->defrag && (p->flags & PKT_FRAGMENT))
+		defrag_fragment(w, p);
 }
 
 void worker_process_packet(struct worker *w, const uint8_t *data, uint32_t caplen,
@@ -283,6 +349,8 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 void worker_housekeeping(struct worker *w, uint64_t now_us)
 {
 	flow_sweep(w->flows, now_us, SWEEP_BUDGET);
+	if (w->defrag)
+		defrag_sweep(w->defrag, now_us, SWEEP_BUDGET);
 }
 
 void worker_finish(struct worker *w)
@@ -477,6 +545,21 @@ void worker_collect(const struct worker *w, struct stats_snapshot *s)
 	decode_stats_add(&s->decoder, &ds);
 	flow_stats_add(&s->flow, &fs);
 	s->detect.alert += wc.alerts;
+	if (w->defrag) {
+		struct defrag_stats dfs;
+
+		STATS_COPY(&dfs, defrag_stats(w->defrag));
+		defrag_stats_add(&s->defrag, &dfs);
+	}
+	if (w->al) {
+		struct applayer_stats as;
+		struct stream_stats ss;
+
+		STATS_COPY(&as, applayer_stats(w->al));
+		STATS_COPY(&ss, applayer_stream_stats(w->al));
+		applayer_stats_add(&s->app, &as);
+		stream_stats_add(&s->stream, &ss);
+	}
 	/* all zero without rules */
 	STATS_COPY(&dt, &w->dtstats);
 	s->detect.packets += dt.packets;

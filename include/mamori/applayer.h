@@ -50,6 +50,8 @@ struct applayer_stats {
 	uint64_t dns_events[32];        /* by dns_event_name() index */
 };
 
+void applayer_stats_add(struct applayer_stats *dst, const struct applayer_stats *src);
+
 struct applayer;
 
 /* NULL when memory is short (logged). */

@@ -119,6 +119,9 @@ struct mamori_config {
 	/* app-layer.*: memcap for all workers together (the runtime
 	 * divides it); stream is copied in by the runtime */
 	struct applayer_config applayer;
+	/* set by the runtime, not the file: the workers that share the
+	 * memcaps above (0 in tests: one) */
+	unsigned run_workers;
 	uint64_t http_request_body_limit;      /* copied into applayer.http */
 	uint64_t http_response_body_limit;
 	uint32_t http_decompress_layers;

@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mamori/applayer.h"
 #include "mamori/capture.h"
+#include "mamori/defrag.h"
 #include "mamori/decode.h"
 #include "mamori/flow.h"
 
@@ -62,6 +64,9 @@ struct stats_snapshot {
 	struct dispatch_stats dispatch;
 	struct decode_stats decoder;
 	struct flow_stats flow;
+	struct defrag_stats defrag;
+	struct stream_stats stream;
+	struct applayer_stats app;
 	struct detect_stats detect;
 	struct output_stats output;
 };

@@ -25,6 +25,7 @@
 #include "mamori/applayer.h"
 #include "mamori/capture.h"
 #include "mamori/config.h"
+#include "mamori/defrag.h"
 #include "mamori/decode.h"
 #include "mamori/detect.h"
 #include "mamori/flow.h"
@@ -82,6 +83,9 @@ struct worker {
 	struct decode_stats dstats;
 	struct flow_table *flows;
 	struct applayer *al;          /* NULL: app layer off */
+	struct defrag *defrag;        /* NULL: defragmentation off */
+	uint8_t *defrag_buf;          /* DEFRAG_OUT_MAX: a reassembled datagram */
+	struct decode_stats defrag_dstats; /* decoding reassembled datagrams */
 	struct detect_thread *det;    /* NULL: no rules */
 	struct detect_thread_stats dtstats;  /* det's counters, across reloads */
 	/* rule reload (reload.h): the reloader stores the next thread, the
@@ -101,6 +105,7 @@ struct worker {
 	uint16_t src_linktype;
 
 	struct packet pkt;         /* scratch packet being processed */
+	struct packet rpkt;        /* a reassembled datagram being processed */
 };
 
 struct detect_engine;

@@ -10,6 +10,13 @@
 #include "mamori/log.h"
 #include "mamori/tls.h"
 
+_Static_assert(HTTP_EV_MAX <= sizeof(((struct applayer_stats *)0)->http_events) / sizeof(uint64_t),
+	       "http_events too small");
+_Static_assert(TLS_EV_MAX <= sizeof(((struct applayer_stats *)0)->tls_events) / sizeof(uint64_t),
+	       "tls_events too small");
+_Static_assert(DNS_EV_MAX <= sizeof(((struct applayer_stats *)0)->dns_events) / sizeof(uint64_t),
+	       "dns_events too small");
+
 /* The kinds of parser state, each with its own size and free list. */
 enum state_kind { SK_HTTP, SK_TLS, SK_DNS_TCP, SK_DNS_UDP, SK_MAX };
 
@@ -86,6 +93,16 @@ void applayer_free(struct applayer *al)
 	}
 	stream_pool_destroy(al->sp);
 	free(al);
+}
+
+void applayer_stats_add(struct applayer_stats *dst, const struct applayer_stats *src)
+{
+	uint64_t *d = (uint64_t *)(void *)dst;
+	const uint64_t *s = (const uint64_t *)(const void *)src;
+
+	/* every field is a uint64_t counter (memuse too: a sum of shares) */
+	for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
+		d[i] += s[i];
 }
 
 const struct applayer_stats *applayer_stats(const struct applayer *al)

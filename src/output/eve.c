@@ -26,8 +26,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "mamori/dns.h"
 #include "mamori/eve.h"
 #include "mamori/flow.h"
+#include "mamori/http.h"
+#include "mamori/tls.h"
 
 #define TS_MAX 48
 
@@ -526,6 +529,102 @@ static void eve_event_group(struct json_buf *j, const uint64_t *events,
 	json_raw(j, "}", 1);
 }
 
+/* {"name":N,...} for the events of names(0 .. n-1) */
+static void eve_named_counts(struct json_buf *j, const char *key, const uint64_t *v,
+			     unsigned n, const char *(*names)(unsigned), bool *first)
+{
+	bool f = true;
+
+	json_key(j, key, first);
+	json_raw(j, "{", 1);
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = names(i);
+
+		if (name)
+			kv_u64(j, name, v[i], &f);
+	}
+	json_raw(j, "}", 1);
+}
+
+static void eve_stats_defrag(struct json_buf *j, const struct defrag_stats *d, bool *first)
+{
+	bool f = true, f2 = true;
+
+	json_key(j, "defrag", first);
+	json_raw(j, "{", 1);
+	json_key(j, "ipv4", &f);
+	json_raw(j, "{", 1);
+	kv_u64(j, "fragments", d->ipv4_fragments, &f2);
+	kv_u64(j, "reassembled", d->ipv4_reassembled, &f2);
+	kv_u64(j, "timeouts", d->ipv4_timeouts, &f2);
+	json_raw(j, "}", 1);
+	f2 = true;
+	json_key(j, "ipv6", &f);
+	json_raw(j, "{", 1);
+	kv_u64(j, "fragments", d->ipv6_fragments, &f2);
+	kv_u64(j, "reassembled", d->ipv6_reassembled, &f2);
+	kv_u64(j, "timeouts", d->ipv6_timeouts, &f2);
+	json_raw(j, "}", 1);
+	/* Suricata's name for the memcap refusals */
+	kv_u64(j, "max_frag_hits", d->memcap, &f);
+#define F(field) kv_u64(j, #field, d->field, &f)
+	F(overlaps); F(overlaps_diff); F(tiny); F(too_many_frags); F(after_last);
+	F(too_large); F(invalid); F(truncated); F(tracker_full); F(dropped);
+	F(trackers_active); F(chunks_used);
+#undef F
+	json_raw(j, "}", 1);
+}
+
+static const char *stream_ev_name(unsigned e)
+{
+	return stream_event_name((enum stream_event)e);
+}
+
+static void eve_stats_stream(struct json_buf *j, const struct stream_stats *s, bool *first)
+{
+	bool f = true;
+
+	json_key(j, "stream", first);
+	json_raw(j, "{", 1);
+#define F(field) kv_u64(j, #field, s->field, &f)
+	F(segments); F(bytes_delivered); F(retransmissions); F(overlaps); F(overlap_diff);
+	F(ooo_segments); F(gaps); F(depth_reached); F(pool_exhausted); F(memuse);
+	F(memuse_max);
+#undef F
+	eve_named_counts(j, "event", s->event, STREAM_EV_MAX, stream_ev_name, &f);
+	json_raw(j, "}", 1);
+}
+
+/* app_layer: {"flow":{"http":N,...,"failed":N},"tx":{...},...,"event":{"http":{...}}} */
+static void eve_stats_app(struct json_buf *j, const struct applayer_stats *a, bool *first)
+{
+	bool f = true, f2 = true, f3 = true;
+
+	json_key(j, "app_layer", first);
+	json_raw(j, "{", 1);
+	json_key(j, "flow", &f);
+	json_raw(j, "{", 1);
+	for (int p = APP_PROTO_HTTP; p < APP_PROTO_MAX; p++)
+		kv_u64(j, app_proto_name((enum app_proto)p), a->flows[p], &f2);
+	json_raw(j, "}", 1);
+	f2 = true;
+	json_key(j, "tx", &f);
+	json_raw(j, "{", 1);
+	for (int p = APP_PROTO_HTTP; p < APP_PROTO_FAILED; p++)
+		kv_u64(j, app_proto_name((enum app_proto)p), a->tx[p], &f2);
+	json_raw(j, "}", 1);
+	kv_u64(j, "memcap_refused", a->memcap_refused, &f);
+	kv_u64(j, "gaps", a->gaps, &f);
+	kv_u64(j, "memuse", a->memuse, &f);
+	json_key(j, "event", &f);
+	json_raw(j, "{", 1);
+	eve_named_counts(j, "http", a->http_events, HTTP_EV_MAX, http_event_name, &f3);
+	eve_named_counts(j, "tls", a->tls_events, TLS_EV_MAX, tls_event_name, &f3);
+	eve_named_counts(j, "dns", a->dns_events, DNS_EV_MAX, dns_event_name, &f3);
+	json_raw(j, "}", 1);
+	json_raw(j, "}", 1);
+}
+
 /* decoder.event: {"ipv4":{"trunc_pkt":N,...},...}, every event, zeros too,
  * so dashboards see a stable set of keys. The X-macro is not sorted by
  * group, so groups are emitted in order of first appearance, each once. */
@@ -618,6 +717,10 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	F(no_flow);
 #undef F
 	json_raw(j, "}", 1);
+
+	eve_stats_defrag(j, &s->defrag, &f1);
+	eve_stats_stream(j, &s->stream, &f1);
+	eve_stats_app(j, &s->app, &f1);
 
 	f2 = true;
 	json_key(j, "detect", &f1);
