@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mamori/anomaly.h"
 #include "mamori/clock.h"
 #include "mamori/detect.h"
 #include "mamori/eve.h"
@@ -83,6 +84,7 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 	const union ip_addr *cs, *sd;
 	uint16_t cp, sp;
 
+	anomaly_flow_end(w->anom, f);
 	if (!w->flow_records)
 		return;
 	ev = reserve_event(w);
@@ -224,6 +226,7 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 		if (p->ts_us > w->now_us)
 			w->now_us = p->ts_us;
 		f = flow_packet(w->flows, p, &dir);
+		anomaly_packet(w->anom, p, f, dir);
 		if (w->det)
 			detect_packet(w->det, p, f, dir, on_alert, w);
 	}

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mamori/anomaly.h"
 #include "mamori/decode.h"
 #include "mamori/flow.h"
 
@@ -108,6 +109,8 @@ struct mamori_config {
 	bool eve_payload, eve_payload_printable;
 	bool community_id;             /* outputs.eve-log.community-id */
 	bool console_alerts;           /* outputs.console.enabled */
+
+	struct anomaly_config anomaly; /* anomaly.* */
 };
 
 /* Fill *rc from a validated config. Returns 0 or -1 with *err naming the

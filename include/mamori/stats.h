@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mamori/anomaly.h"
 #include "mamori/capture.h"
 #include "mamori/decode.h"
 #include "mamori/flow.h"
@@ -64,6 +65,8 @@ struct stats_snapshot {
 	struct flow_stats flow;
 	struct detect_stats detect;
 	struct output_stats output;
+	bool has_anomaly;        /* anomaly.enabled: anomaly is set */
+	struct anomaly_stats anomaly;
 };
 
 /* Relaxed, tear-free copy of a counter block written by another thread:

@@ -63,6 +63,7 @@ struct src_ent {
 	uint16_t last_port;
 	uint8_t last_proto;
 	uint8_t seen[32];            /* bloom: targets whose outcome counted */
+	uint8_t probed[64];          /* bloom: targets this source probed */
 	struct hll tgt[2], host[2], slow;
 
 	/* brute force */
@@ -74,7 +75,7 @@ struct src_ent {
 	uint32_t top_dom, top_cnt;
 	uint32_t dns_total;
 	union ip_addr dns_server;
-	struct hll names[2], nxdom[2];
+	struct hll names[2], nxdom[2], all[2];
 
 	struct episode ep[DET_SRC_MAX];
 };
@@ -89,6 +90,10 @@ struct vic_ent {
 	uint64_t first_us, last_us;
 	uint64_t tick_us;            /* start of the counting interval */
 	uint32_t cnt[VDET];          /* this interval: SYN, SYN-ACK, UDP, echo */
+	/* the last second in 100 ms buckets: a sliding 1-s rate whatever
+	 * the alignment of a short burst to the tick */
+	uint32_t bucket[VDET][10];
+	uint64_t bucket_no;
 	uint64_t total[VDET];        /* during the open episode */
 	struct hll srcs, ports;      /* this interval */
 	struct ewma base[VDET];
@@ -411,10 +416,23 @@ static void judge_scan(struct anomaly *a, struct src_ent *s)
 	}
 }
 
+static inline bool bloom_test_set(uint8_t *bits, unsigned nbits, uint64_t h, bool set)
+{
+	unsigned b1 = (unsigned)(h % nbits), b2 = (unsigned)((h >> 20) % nbits);
+	bool in = (bits[b1 >> 3] & (1u << (b1 & 7))) && (bits[b2 >> 3] & (1u << (b2 & 7)));
+
+	if (set) {
+		bits[b1 >> 3] |= (uint8_t)(1u << (b1 & 7));
+		bits[b2 >> 3] |= (uint8_t)(1u << (b2 & 7));
+	}
+	return in;
+}
+
 static void src_probe(struct anomaly *a, struct src_ent *s, const struct anomaly_ev *e)
 {
 	uint64_t th = target_hash(&e->dst, e->proto, e->dport);
 
+	bloom_test_set(s->probed, sizeof(s->probed) * 8, th, true);
 	s->probes_total++;
 	s->probes++;
 	s->slow_probes++;
@@ -435,19 +453,21 @@ static void src_outcome(struct anomaly *a, struct src_ent *s, const struct anoma
 			bool ok)
 {
 	uint64_t th = target_hash(&e->dst, e->proto, e->dport);
-	unsigned b1 = (unsigned)(th & 255), b2 = (unsigned)((th >> 8) & 255);
 	enum trw_decision d;
 
+	/* an answer to an attempt we never saw (ICMP errors about spoofed
+	 * packets, backscatter, one-sided captures) says nothing of this
+	 * source */
+	if (!bloom_test_set(s->probed, sizeof(s->probed) * 8, th, false))
+		return;
 	if (ok) {
 		s->ok++;
 		s->slow_ok++;
 	}
 	/* TRW counts first contacts only: a retry or a second connection to
 	 * the same service says nothing new */
-	if ((s->seen[b1 >> 3] & (1u << (b1 & 7))) && (s->seen[b2 >> 3] & (1u << (b2 & 7))))
+	if (bloom_test_set(s->seen, sizeof(s->seen) * 8, th, true))
 		return;
-	s->seen[b1 >> 3] |= (uint8_t)(1u << (b1 & 7));
-	s->seen[b2 >> 3] |= (uint8_t)(1u << (b2 & 7));
 	if (s->trw_done) {
 		/* decided: keep adding failures so the score can escalate */
 		if (!ok)
@@ -555,13 +575,22 @@ static void src_session(struct anomaly *a, struct src_ent *s, const struct anoma
 static void dns_features(const struct anomaly *a, const struct src_ent *s,
 			 struct dns_features *f)
 {
-	struct hll n = s->names[0], x = s->nxdom[0];
+	struct hll n = s->names[0], x = s->nxdom[0], al = s->all[0];
+	float nall;
 
 	hll_merge(&n, &s->names[1]);
 	hll_merge(&x, &s->nxdom[1]);
+	hll_merge(&al, &s->all[1]);
 	memset(f, 0, sizeof(*f));
 	f->queries = s->dq;
 	f->names = (float)hll_estimate(&n);
+	/* data encoded right under a TLD-like label (dnscat2 direct:
+	 * "dnscat.<hex>") makes every name its own base domain: count all
+	 * unique names too; the suspicion gate still needs names or types
+	 * that carry data */
+	nall = (float)hll_estimate(&al);
+	if (nall > f->names)
+		f->names = nall;
 	f->nx_domains = (float)hll_estimate(&x);
 	f->nx = s->dnx;
 	if (s->dq > 0) {
@@ -592,7 +621,7 @@ static void judge_dns(struct anomaly *a, struct src_ent *s)
 		if (sc < 1 && !s->ep[d].reported)
 			continue;
 		snprintf(feat, sizeof(feat),
-			 "\"queries\":%.1f,\"unique_names_top_domain\":%.0f,"
+			 "\"queries\":%.1f,\"unique_names\":%.0f,"
 			 "\"mean_name_len\":%.1f,\"long_name_share\":%.2f,"
 			 "\"txt_null_cname_mx_share\":%.2f,\"high_entropy_share\":%.2f,"
 			 "\"nxdomain\":%.1f,\"nxdomain_domains\":%.0f",
@@ -656,6 +685,7 @@ static void src_dns(struct anomaly *a, struct src_ent *s, const struct anomaly_e
 		}
 		if (e->x == s->top_dom)
 			hll_add(&s->names[0], anomaly_hash(&e->y, sizeof(e->y), 0x6e6d));
+		hll_add(&s->all[0], anomaly_hash(&e->y, sizeof(e->y), 0x616c));
 	}
 	if ((s->dns_total & 3) == 0 || e->kind == AEV_DNS_NX)
 		judge_dns(a, s);
@@ -675,18 +705,33 @@ static const uint32_t *vic_floor(const struct anomaly *a, unsigned k)
 	}
 }
 
-static void judge_victim(struct anomaly *a, struct vic_ent *v, unsigned k, float secs)
+static uint32_t sliding(const struct vic_ent *v, unsigned k)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < 10; i++)
+		n += v->bucket[k][i];
+	return n;
+}
+
+/* rate: per second; sources: distinct sources seen in it */
+static void judge_victim(struct anomaly *a, struct vic_ent *v, unsigned k, float rate)
 {
 	struct flood_features f;
 	char feat[FEAT_MAX];
 	struct alert_args x;
 	uint32_t floor = *vic_floor(a, k);
-	float sc;
+	float sc, srcs;
 
 	if (!floor)
 		return;
-	f.rate = (float)v->cnt[k] / (secs < 1 ? 1 : secs);
+	srcs = (float)hll_estimate(&v->srcs);
+	f.rate = rate;
 	f.threshold = ewma_threshold(&v->base[k], (float)floor, (float)a->cfg.deviations);
+	/* one or a few sources need ten times the rate: a fast client
+	 * (a brute-forcer's connections) is not a flood */
+	if (k <= 1 && srcs < 10)
+		f.threshold *= 10;
 	f.ports = k == 0 ? (float)hll_estimate(&v->ports) : 1;
 	sc = k == 0 ? score_syn_flood(&f) : score_rate(&f);
 	if (sc < 1 && !v->ep[k].reported)
@@ -695,7 +740,7 @@ static void judge_victim(struct anomaly *a, struct vic_ent *v, unsigned k, float
 		 "\"rate_pps\":%.0f,\"baseline_mean\":%.1f,\"baseline_dev\":%.1f,"
 		 "\"distinct_sources\":%.0f,\"distinct_ports\":%.0f,\"packets\":%llu",
 		 (double)f.rate, (double)v->base[k].mean, (double)v->base[k].dev,
-		 hll_estimate(&v->srcs), (double)f.ports,
+		 (double)srcs, (double)f.ports,
 		 (unsigned long long)(v->total[k] + v->cnt[k]));
 	memset(&x, 0, sizeof(x));
 	x.det = (enum anomaly_detector)(DET_SRC_MAX + k);
@@ -715,7 +760,8 @@ static void judge_victim(struct anomaly *a, struct vic_ent *v, unsigned k, float
 static void vic_count(struct anomaly *a, const struct anomaly_ev *e, unsigned k, uint32_t n)
 {
 	struct vic_ent *v;
-	uint32_t floor = *vic_floor(a, k), before;
+	uint32_t floor = *vic_floor(a, k), before, now;
+	uint64_t b = e->ts_us / 100000u;
 
 	if (!floor || anomaly_allowed(&a->cfg, e->ip_ver, &e->dst))
 		return;
@@ -723,7 +769,15 @@ static void vic_count(struct anomaly *a, const struct anomaly_ev *e, unsigned k,
 	if (!v)
 		return;
 	v->last_us = e->ts_us;
-	before = v->cnt[k];
+	if (b > v->bucket_no) {
+		for (uint64_t i = v->bucket_no + 1; i <= b && i <= v->bucket_no + 10; i++)
+			for (unsigned j = 0; j < VDET; j++)
+				v->bucket[j][i % 10] = 0;
+		v->bucket_no = b;
+	}
+	before = sliding(v, k);
+	v->bucket[k][v->bucket_no % 10] += n;
+	now = before + n;
 	v->cnt[k] += n;
 	hll_add(&v->srcs, anomaly_hash(&e->src, sizeof(e->src), 0x737263));
 	if (k == 0)
@@ -738,11 +792,11 @@ static void vic_count(struct anomaly *a, const struct anomaly_ev *e, unsigned k,
 		v->top_cnt--;
 	}
 	v->top_port = e->dport;
-	/* judge as soon as this interval crosses the floor (and every 1024
-	 * after), not only at the tick: a flood is reported within its
+	/* judge as soon as the sliding second reaches the floor (and every
+	 * 1024 after), not only at the tick: a flood is reported within its
 	 * first second */
-	if ((before < floor && v->cnt[k] >= floor) || (v->cnt[k] >> 10) != (before >> 10))
-		judge_victim(a, v, k, 1);
+	if (now >= floor && (before < floor || (now >> 10) != (before >> 10)))
+		judge_victim(a, v, k, (float)now);
 }
 
 /* ---- events ------------------------------------------------------------------- */
@@ -864,8 +918,10 @@ static void tick_sources(struct anomaly *a, uint64_t now)
 		if (now - s->dns_win_us >= dwin) {
 			s->names[1] = s->names[0];
 			s->nxdom[1] = s->nxdom[0];
+			s->all[1] = s->all[0];
 			hll_clear(&s->names[0]);
 			hll_clear(&s->nxdom[0]);
+			hll_clear(&s->all[0]);
 			s->dns_win_us = now;
 		}
 		if (s->probes_total)
@@ -911,7 +967,7 @@ static void tick_victims(struct anomaly *a, uint64_t now)
 		for (unsigned k = 0; k < VDET; k++) {
 			float rate = (float)v->cnt[k] / (secs < 1 ? 1 : secs);
 
-			judge_victim(a, v, k, secs);
+			judge_victim(a, v, k, rate);
 			/* learn only from normal intervals: an attack must not
 			 * teach the baseline that it is normal */
 			if (!v->ep[k].reported)

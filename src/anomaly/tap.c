@@ -137,8 +137,9 @@ void anomaly_packet_(struct anomaly_tap *t, const struct packet *p,
 					kind = AEV_SYN;
 				else if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
 					kind = AEV_SYNACK;
-				else if (p->tcp_flags & TCP_RST)
-					kind = 0;   /* a stray RST probes nothing */
+				else if ((p->tcp_flags & TCP_RST) || p->payload_len)
+					kind = 0;   /* a stray RST, or data picked up
+						     * midstream: not a probe */
 				else
 					kind = AEV_PROBE;
 				break;
@@ -189,8 +190,12 @@ void anomaly_flow_end_(struct anomaly_tap *t, const struct flow *f)
 	flow_endpoints(f, &cs, &cp, &sd, &sp);
 	if (f->pkts[FLOW_TOCLIENT] == 0) {
 		/* nobody answered: a failed attempt, unless it was not one */
+		uint8_t fl = f->tcp_flags[FLOW_TOSERVER];
+		/* TCP: a SYN, or bare probes (headers only, ~40-60 bytes
+		 * each); not a one-sided session picked up midstream */
 		bool attempt = proto != 6 ||
-			       (f->tcp_flags[FLOW_TOSERVER] & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK);
+			       (fl & (TCP_SYN | TCP_ACK)) == TCP_SYN ||
+			       (!(fl & TCP_SYN) && f->bytes[FLOW_TOSERVER] <= 80 * f->pkts[FLOW_TOSERVER]);
 		if (proto == 1 || proto == 58)
 			attempt = f->icmp_type == 8 || f->icmp_type == 128;
 		if (attempt)

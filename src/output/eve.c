@@ -684,6 +684,19 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	kv_u64(j, "alerts_printed", o->alerts_printed, &f2);
 	json_raw(j, "}", 1);
 
+	if (s->has_anomaly) {
+		const struct anomaly_stats *an = &s->anomaly;
+
+		f2 = true;
+		json_key(j, "anomaly", &f1);
+		json_raw(j, "{", 1);
+#define F(field) kv_u64(j, #field, an->field, &f2)
+		F(events); F(ring_drops); F(alerts); F(alert_drops); F(evictions);
+		F(rejected); F(sources); F(victims); F(memory); F(ticks);
+#undef F
+		json_raw(j, "}", 1);
+	}
+
 	json_raw(j, "}", 1);
 	eve_sensor(j, ctx, &first);
 	json_raw(j, "}", 1);
