@@ -64,7 +64,7 @@ struct src_ent {
 	uint8_t last_proto;
 	uint8_t seen[32];            /* bloom: targets whose outcome counted */
 	uint8_t probed[64];          /* bloom: targets this source probed */
-	struct hll tgt[2], host[2], slow;
+	struct hll tgt[2], host[2], slow, slow_host;
 
 	/* brute force */
 	struct svc_slot svc[SVC_SLOTS];
@@ -355,9 +355,9 @@ static void scan_features(const struct anomaly *a, const struct src_ent *s,
 		 * number of distinct targets alone */
 		float st = (float)hll_estimate(&s->slow);
 		if (st > f->targets) {
-			float scale = f->targets > 0 ? st / f->targets : 1;
 			f->targets = st;
-			f->hosts *= scale > 1 ? 1 : scale;
+			f->hosts = (float)hll_estimate(&s->slow_host);
+			f->ports = f->hosts > 0 ? f->targets / f->hosts : 0;
 			f->probes = s->slow_probes;
 			f->ok = s->slow_ok;
 			f->min_ports = f->min_hosts = (float)a->cfg.scan_slow_min;
@@ -381,6 +381,14 @@ static void judge_scan(struct anomaly *a, struct src_ent *s)
 	/* TRW decides "scanner"; the shape decides which kind */
 	trw = s->trw / a->trw.upper;
 	vertical = f.hosts * 2 <= f.targets;
+	/* windows already empty (late outcomes of an old scan): the walk
+	 * belongs to the episode it fed, if any */
+	if (f.hosts < 1) {
+		if (s->ep[DET_SCAN_HORIZONTAL].reported)
+			vertical = false;
+		else if (!s->ep[DET_SCAN_VERTICAL].reported)
+			trw = 0;
+	}
 	if (s->trw_done || trw >= 1) {
 		if (vertical && trw > sv)
 			sv = trw;
@@ -439,6 +447,7 @@ static void src_probe(struct anomaly *a, struct src_ent *s, const struct anomaly
 	hll_add(&s->tgt[0], th);
 	hll_add(&s->slow, th);
 	hll_add(&s->host[0], anomaly_hash(&e->dst, sizeof(e->dst), 0x686f7374));
+	hll_add(&s->slow_host, anomaly_hash(&e->dst, sizeof(e->dst), 0x686f7374));
 	s->last_dst = e->dst;
 	s->last_port = e->dport;
 	s->last_proto = e->proto;
@@ -912,6 +921,7 @@ static void tick_sources(struct anomaly *a, uint64_t now)
 		}
 		if (now - s->slow_us >= slow) {
 			hll_clear(&s->slow);
+			hll_clear(&s->slow_host);
 			s->slow_probes = s->slow_ok = 0;
 			s->slow_us = now;
 		}

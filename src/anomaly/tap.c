@@ -101,6 +101,21 @@ static uint8_t banner_kind(const uint8_t *d, uint16_t n)
 	return 0;
 }
 
+static void session_event(struct anomaly_tap *t, const struct flow *f, uint64_t ts)
+{
+	const union ip_addr *cs, *sd;
+	uint16_t cp, sp;
+	uint64_t ms = (ts - f->start_us) / 1000;
+	uint64_t b = f->bytes[FLOW_TOSERVER];
+	uint64_t np = f->pkts[FLOW_TOSERVER] + f->pkts[FLOW_TOCLIENT];
+
+	flow_endpoints(f, &cs, &cp, &sd, &sp);
+	ev_send(t, AEV_SESSION, ts, f->key.ip_ver, cs, sd, 6, sp,
+		(uint16_t)(np > 65535 ? 65535 : np),
+		(uint32_t)(ms > UINT32_MAX ? UINT32_MAX : ms),
+		(uint32_t)(b > UINT32_MAX ? UINT32_MAX : b), 0, 0);
+}
+
 void anomaly_packet_(struct anomaly_tap *t, const struct packet *p,
 		     const struct flow *f, int dir)
 {
@@ -172,6 +187,11 @@ void anomaly_packet_(struct anomaly_tap *t, const struct packet *p,
 			p->dport, VOLUME_EVERY, 0, 0,
 			p->proto == 1 ? p->icmp_type : p->proto == 58 ? p->icmp_type : 0, 0);
 	}
+	/* the second FIN closes a session: report it now, not a closed
+	 * timeout later (brute force is judged per finished session) */
+	if (p->proto == 6 && (p->tcp_flags & TCP_FIN) && (f->flags & FLOW_F_ESTABLISHED) &&
+	    (f->tcp_flags[!dir] & TCP_FIN))
+		session_event(t, f, p->ts_us);
 	if (p->proto == 6 && dir == FLOW_TOCLIENT && p->payload_len && n <= 3) {
 		uint8_t k = banner_kind(p->data + p->payload_off, p->payload_len);
 		if (k) {
@@ -204,13 +224,8 @@ void anomaly_flow_end_(struct anomaly_tap *t, const struct flow *f)
 				1, 0, 0, 0, 0);
 		return;
 	}
-	if (proto == 6 && (f->flags & FLOW_F_ESTABLISHED)) {
-		uint64_t ms = (f->last_us - f->start_us) / 1000;
-		uint64_t b = f->bytes[FLOW_TOSERVER];
-		uint64_t np = f->pkts[FLOW_TOSERVER] + f->pkts[FLOW_TOCLIENT];
-		ev_send(t, AEV_SESSION, f->last_us, f->key.ip_ver, cs, sd, 6, sp,
-			(uint16_t)(np > 65535 ? 65535 : np),
-			(uint32_t)(ms > UINT32_MAX ? UINT32_MAX : ms),
-			(uint32_t)(b > UINT32_MAX ? UINT32_MAX : b), 0, 0);
-	}
+	/* sessions closed by FIN both ways were reported at the second FIN */
+	if (proto == 6 && (f->flags & FLOW_F_ESTABLISHED) &&
+	    !((f->tcp_flags[0] & TCP_FIN) && (f->tcp_flags[1] & TCP_FIN)))
+		session_event(t, f, f->last_us);
 }
