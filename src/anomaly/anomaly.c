@@ -1191,6 +1191,9 @@ void anomaly_get_stats(const struct anomaly *a, struct anomaly_stats *s)
 	uint64_t drops = 0;
 
 	STATS_COPY(s, &a->st);
+	/* live occupancy, not the last tick's */
+	s->sources = __atomic_load_n(&a->src.nactive, __ATOMIC_RELAXED);
+	s->victims = __atomic_load_n(&a->vic.nactive, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < a->ntaps; i++)
 		drops += __atomic_load_n(&a->taps[i].drops, __ATOMIC_RELAXED);
 	s->ring_drops = drops;
