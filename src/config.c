@@ -35,6 +35,7 @@
 
 #include "mamori/config.h"
 #include "mamori/log.h"
+#include "mamori/stream.h"
 
 static const char default_yaml[] =
 #include "default-config.h"
@@ -840,6 +841,24 @@ static const struct schema schema[] = {
 
 	S_MAP("stream"),
 	S_BOOL("stream.midstream"),
+	S_MAP("stream.reassembly"),
+	S_SIZE("stream.reassembly.memcap", 1 << 20, INT64_MAX),
+	/* 0: no limit */
+	S_SIZE("stream.reassembly.depth", 0, INT64_MAX),
+	S_SIZE("stream.reassembly.max-ooo-bytes", 0, 1 << 30),
+	S_ENUM("stream.reassembly.policy", stream_policy_names),
+
+	S_MAP("app-layer"),
+	S_MAP("app-layer.protocols"),
+	S_MAP("app-layer.protocols.http"),
+	S_BOOL("app-layer.protocols.http.enabled"),
+	S_SIZE("app-layer.protocols.http.memcap", 1 << 20, INT64_MAX),
+	S_MAP("app-layer.protocols.http.libhtp"),
+	S_MAP("app-layer.protocols.http.libhtp.default-config"),
+	S_SIZE("app-layer.protocols.http.libhtp.default-config.request-body-limit", 0, 1 << 30),
+	S_SIZE("app-layer.protocols.http.libhtp.default-config.response-body-limit", 0, 1 << 30),
+	S_INT("app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit",
+	      0, HTTP_MAX_LAYERS),
 
 	S_MAP("flow-timeouts"),
 	S_MAP("flow-timeouts.default"),
@@ -1552,6 +1571,17 @@ static const struct field fields[] = {
 	FIELD("flow.memcap", flow_memcap),
 	FIELD("flow.hash-size", flow_hash_size),
 	FIELD("stream.midstream", flow.midstream),
+	FIELD("stream.reassembly.memcap", stream.memcap),
+	FIELD("app-layer.protocols.http.enabled", applayer.enabled),
+	FIELD("app-layer.protocols.http.memcap", applayer.memcap),
+	FIELD("app-layer.protocols.http.libhtp.default-config.request-body-limit",
+	      http_request_body_limit),
+	FIELD("app-layer.protocols.http.libhtp.default-config.response-body-limit",
+	      http_response_body_limit),
+	FIELD("app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit",
+	      http_decompress_layers),
+	FIELD("stream.reassembly.depth", stream.depth),
+	FIELD("stream.reassembly.max-ooo-bytes", stream.max_ooo_bytes),
 	FIELD("flow-timeouts.default.new", flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_NEW]),
 	FIELD("flow-timeouts.default.established",
 	      flow.timeout[FLOW_PC_DEFAULT][FLOW_TS_ESTABLISHED]),
@@ -1650,6 +1680,7 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 	union value v;
 
 	memset(&m, 0, sizeof(m));
+	applayer_config_default(&m.applayer);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const struct field *f = &fields[i];
 		char *dst = (char *)&m + f->off;
@@ -1695,6 +1726,21 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 	if (read_key(c, "capture.checksum-validation", &v, &s, err) < 0)
 		return -1;
 	m.decode.checksum_validate = strcmp(v.s, "all") == 0;
+	if (read_key(c, "stream.reassembly.policy", &v, &s, err) < 0)
+		return -1;
+	/* the schema's choices are stream_policy_names: always found */
+	m.stream.policy = (uint8_t)stream_policy_from_name(v.s);
+	m.stream.midstream = m.flow.midstream;
+	m.applayer.http.request_body_limit = (uint32_t)m.http_request_body_limit;
+	m.applayer.http.response_body_limit = (uint32_t)m.http_response_body_limit;
+	m.applayer.http.decompress_layers = (uint8_t)m.http_decompress_layers;
+	{
+		const char *why = http_config_check(&m.applayer.http);
+
+		if (why)
+			return where_err(c, "app-layer.protocols.http.libhtp.default-config", err,
+					 why);
+	}
 
 	/* anomaly.allowlist: CIDRs, checked here so a typo names its line */
 	{

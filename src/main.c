@@ -552,6 +552,10 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	if (max_flows > UINT32_MAX / 2)
 		max_flows = UINT32_MAX / 2;
 
+	/* the stream and parser memcaps are for all workers together */
+	rc->stream.memcap /= r.nworkers;
+	rc->applayer.memcap /= r.nworkers;
+
 	r.workers = aligned_alloc(MAMORI_CACHELINE,
 				  ((sizeof(struct worker) * r.nworkers + MAMORI_CACHELINE - 1) /
 				   MAMORI_CACHELINE) * MAMORI_CACHELINE);

@@ -77,13 +77,16 @@ static void event_set_flow(const struct worker *w, struct event_record *ev,
 }
 
 /* Flow end: a flow record for the output thread, when configured. */
-static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason why)
+static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
 	struct worker *w = arg;
 	struct event_record *ev;
 	const union ip_addr *cs, *sd;
 	uint16_t cp, sp;
 
+	/* stream blocks and parser state go back before the flow is reused */
+	if (w->al)
+		applayer_flow_end(w->al, f);
 	anomaly_flow_end(w->anom, f);
 	if (!w->flow_records)
 		return;
@@ -117,11 +120,24 @@ static void on_flow_end(void *arg, const struct flow *f, enum flow_end_reason wh
 	w->ctr.events++;
 }
 
+/* An application-layer inspection point: the app rules run on it. */
+static void on_app_inspect(void *arg, const struct packet *p, struct flow *f,
+			   const struct app_inspect *in);
+
 /* detect_packet's callback: the alert goes to the output thread. */
 static void on_alert(void *arg, const struct packet *p, const struct flow *f,
 		     const struct event_alert *a, const struct app_meta *app)
 {
 	worker_alert_app(arg, p, f, a, app);
+}
+
+static void on_app_inspect(void *arg, const struct packet *p, struct flow *f,
+			   const struct app_inspect *in)
+{
+	struct worker *w = arg;
+
+	if (w->det)
+		detect_app(w->det, p, f, (enum flow_dir)in->dir, in, on_alert, w);
 }
 
 int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
@@ -142,9 +158,21 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 	fc.max_flows = max_flows;
 	fc.hash_size = rc->flow_hash_size;
 	fc.worker_id = (uint16_t)id;
+	if (rc->applayer.enabled) {
+		/* rc's memcaps are this worker's share (the caller divides) */
+		struct applayer_config ac = rc->applayer;
+
+		ac.stream = rc->stream;
+		w->al = applayer_new(&ac);
+		if (!w->al)
+			return -ENOMEM;
+	}
 	w->flows = flow_table_create(&fc, on_flow_end, w);
-	if (!w->flows)
+	if (!w->flows) {
+		applayer_free(w->al);
+		w->al = NULL;
 		return -ENOMEM;
+	}
 	if (engine) {
 		w->det = detect_thread_new(engine, &w->dtstats);
 		if (!w->det) {
@@ -179,6 +207,9 @@ void worker_destroy(struct worker *w)
 	if (w->flows)
 		flow_table_destroy(w->flows);
 	w->flows = NULL;
+	/* after the flows: their end gives stream blocks back to it */
+	applayer_free(w->al);
+	w->al = NULL;
 	detect_thread_free(w->det);
 	w->det = NULL;
 	/* a reload that never got swapped in or collected */
@@ -226,6 +257,10 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 		if (p->ts_us > w->now_us)
 			w->now_us = p->ts_us;
 		f = flow_packet(w->flows, p, &dir);
+		/* parsing first: a packet rule on an app protocol sees the
+		 * protocol its own bytes revealed, as in Suricata */
+		if (w->al && f)
+			applayer_packet(w->al, p, f, dir, on_app_inspect, w);
 		anomaly_packet(w->anom, p, f, dir);
 		if (w->det)
 			detect_packet(w->det, p, f, dir, on_alert, w);

@@ -98,7 +98,7 @@ static void read_capture(const char *path)
 
 static struct anomaly_tap *cur_tap;
 
-static void on_end(void *arg, const struct flow *f, enum flow_end_reason why)
+static void on_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
 	(void)arg;
 	(void)why;

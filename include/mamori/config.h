@@ -16,9 +16,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mamori/applayer.h"
 #include "mamori/anomaly.h"
 #include "mamori/decode.h"
 #include "mamori/flow.h"
+#include "mamori/stream.h"
 
 struct config_error {
 	char file[256];        /* "<default>", "--set", or the YAML path */
@@ -98,6 +100,17 @@ struct mamori_config {
 	uint32_t flow_hash_size;       /* flow.hash-size (per worker) */
 	struct flow_config flow;       /* flow-timeouts.*, community-id-seed,
 					* stream.midstream */
+	struct stream_config stream;   /* stream.reassembly.*: memcap for all
+					* workers together (the runtime divides
+					* it), depth, max-ooo-bytes, policy;
+					* midstream copies stream.midstream */
+
+	/* app-layer.*: memcap for all workers together (the runtime
+	 * divides it); stream is copied in by the runtime */
+	struct applayer_config applayer;
+	uint64_t http_request_body_limit;      /* copied into applayer.http */
+	uint64_t http_response_body_limit;
+	uint32_t http_decompress_layers;
 
 	bool stats_enabled;            /* stats.enabled */
 	unsigned stats_interval;       /* stats.interval (s) */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "mamori/decode.h"
+#include "mamori/stream.h"
 
 /* Direction of a packet within its flow. */
 enum flow_dir { FLOW_TOSERVER = 0, FLOW_TOCLIENT = 1 };
@@ -93,6 +94,14 @@ struct flow {
 	 * ids; a rule naming an id >= FLOW_BITS_MAX is not run. Zeroed with
 	 * the rest of the flow when it is created or reused. */
 	uint64_t bits[FLOW_BITS_WORDS];
+	/* the application layer's per-flow part (applayer.h): TCP streams,
+	 * the detected protocol and its parser's state; zeroed with the flow */
+	struct flow_app {
+		struct stream_dir stream[2];
+		void *state;             /* parser state from the worker's pool */
+		uint8_t proto;           /* enum app_proto */
+		uint8_t done;            /* bit per direction: parser finished */
+	} app;
 };
 
 struct flow_config {
@@ -133,7 +142,7 @@ void flow_config_default(struct flow_config *cfg);
  * Called once for every flow that ends (timeout, eviction, reuse, flush),
  * before its memory is recycled. May be NULL.
  */
-typedef void (*flow_end_fn)(void *arg, const struct flow *f, enum flow_end_reason why);
+typedef void (*flow_end_fn)(void *arg, struct flow *f, enum flow_end_reason why);
 
 struct flow_table;
 

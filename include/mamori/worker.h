@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mamori/applayer.h"
 #include "mamori/config.h"
 #include "mamori/decode.h"
 #include "mamori/detect.h"
@@ -77,6 +78,7 @@ struct worker {
 	struct decode_config dcfg;
 	struct decode_stats dstats;
 	struct flow_table *flows;
+	struct applayer *al;          /* NULL: app layer off */
 	struct detect_thread *det;    /* NULL: no rules */
 	struct detect_thread_stats dtstats;  /* det's counters, across reloads */
 	/* rule reload (reload.h): the reloader stores the next thread, the

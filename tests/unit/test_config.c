@@ -183,6 +183,11 @@ static void test_apply_defaults(void)
 	/* Suricata's defaults */
 	CU_ASSERT_TRUE(m.stats_decoder_events);
 	CU_ASSERT_FALSE(m.flow.midstream);
+	CU_ASSERT_FALSE(m.stream.midstream);
+	CU_ASSERT_EQUAL(m.stream.memcap, UINT64_C(64) << 20);
+	CU_ASSERT_EQUAL(m.stream.depth, UINT64_C(1) << 20);
+	CU_ASSERT_EQUAL(m.stream.max_ooo_bytes, UINT64_C(256) << 10);
+	CU_ASSERT_EQUAL(m.stream.policy, STREAM_POLICY_BSD);
 	CU_ASSERT_TRUE(m.eve_enabled);
 	CU_ASSERT_STRING_EQUAL(m.eve_filename, "eve.json");
 	CU_ASSERT_TRUE(m.eve_alert);
@@ -207,7 +212,8 @@ static void test_apply_values(void)
 		"decoder: {vxlan: {enabled: no, ports: 8472}}\n"
 		"flow: {memcap: 1gb, hash-size: 5000}\n"
 		"flow-timeouts: {tcp: {established: 3600}, icmp: {new: 5}}\n"
-		"stream: {midstream: true}\n"
+		"stream: {midstream: true, reassembly: {memcap: 8mb, depth: 0,\n"
+		"         max-ooo-bytes: 64kb, policy: Linux}}\n"
 		"stats: {decoder-events: no}\n"
 		"outputs:\n"
 		"  eve-log: {community-id-seed: 7, flow: {enabled: yes}, alert: {payload: no}}\n"
@@ -237,6 +243,11 @@ static void test_apply_values(void)
 	CU_ASSERT_EQUAL(m.flow_hash_size, 8192);
 	CU_ASSERT_EQUAL(m.flow.hash_size, 8192);
 	CU_ASSERT_TRUE(m.flow.midstream);
+	CU_ASSERT_TRUE(m.stream.midstream);
+	CU_ASSERT_EQUAL(m.stream.memcap, UINT64_C(8) << 20);
+	CU_ASSERT_EQUAL(m.stream.depth, 0);
+	CU_ASSERT_EQUAL(m.stream.max_ooo_bytes, UINT64_C(64) << 10);
+	CU_ASSERT_EQUAL(m.stream.policy, STREAM_POLICY_LINUX);
 	CU_ASSERT_FALSE(m.stats_decoder_events);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_TCP][FLOW_TS_ESTABLISHED], 3600);
 	CU_ASSERT_EQUAL(m.flow.timeout[FLOW_PC_TCP][FLOW_TS_NEW], 60);
@@ -543,6 +554,15 @@ static void test_wrong_types(void)
 	expect_error("pcap:\n  snaplen: 1.5k\n", 2, "pcap.snaplen",
 		     "expected an integer, got '1.5k'");
 	expect_error("threading:\n  workers: 257\n", 2, "threading.workers", "from 0 to 256");
+	expect_error("stream:\n  reassembly:\n    policy: beos\n", 3,
+		     "stream.reassembly.policy",
+		     "expected bsd, first, last, linux, old-linux, solaris, windows");
+	expect_error("stream:\n  reassembly:\n    policy: beos\n", 3,
+		     "stream.reassembly.policy", "got 'beos'");
+	expect_error("stream:\n  reassembly:\n    memcap: 512kb\n", 3,
+		     "stream.reassembly.memcap", "at least 1mb");
+	expect_error("stream:\n  reassembly:\n    max-ooo-bytes: 2gb\n", 3,
+		     "stream.reassembly.max-ooo-bytes", "at most 1gb");
 	expect_error("flow:\n  hash-sise: 1\n  memcap: abc\n", 2, "flow.hash-sise",
 		     "unknown key");
 	expect_error("flow:\n  memcap: abc\n", 2, "flow.memcap",

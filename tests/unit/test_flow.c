@@ -108,7 +108,7 @@ struct end_log {
 	struct end_rec r[64];
 };
 
-static void on_end(void *arg, const struct flow *f, enum flow_end_reason why)
+static void on_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
 	struct end_log *log = arg;
 

@@ -1,0 +1,75 @@
+/*
+ * applayer: the worker's application layer. Per TCP flow direction the
+ * stream is reassembled (stream.h); its in-order bytes, and each UDP
+ * datagram, go to protocol detection and then to the flow's parser (HTTP,
+ * DNS, TLS), whose inspection points go to detection (detect_app).
+ *
+ * Protocol detection looks at the first bytes each direction delivers:
+ * a parser's probe (an HTTP method or status line, a TLS handshake record,
+ * a DNS message on port 53), never the port alone. A flow that matches no
+ * probe within its first APP_PROBE_BYTES per direction is marked failed
+ * and costs nothing more.
+ *
+ * Parser states come from a per-worker pool: freed states are kept for the
+ * next flow, new ones are allocated (once per flow, never per packet) while
+ * the pool's memory stays under app-layer memcap; past it the flow is not
+ * parsed and the refusal is counted.
+ */
+#ifndef MAMORI_APPLAYER_H
+#define MAMORI_APPLAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mamori/app.h"
+#include "mamori/decode.h"
+#include "mamori/flow.h"
+#include "mamori/http.h"
+#include "mamori/stream.h"
+
+#define APP_PROBE_BYTES 2048
+
+struct applayer_config {
+	bool enabled;                   /* app-layer.enabled */
+	uint64_t memcap;                /* parser states, bytes per worker */
+	struct http_config http;
+	struct stream_config stream;    /* memcap: this worker's share */
+};
+
+void applayer_config_default(struct applayer_config *c);
+
+/* Per-worker counters (stats record "app_layer"). */
+struct applayer_stats {
+	uint64_t flows[APP_PROTO_MAX];  /* flows detected per protocol (FAILED: none) */
+	uint64_t tx[APP_PROTO_MAX];     /* inspection points per protocol */
+	uint64_t memcap_refused;        /* flows not parsed: parser memory full */
+	uint64_t gaps;                  /* directions a stream gap ended the parsing of */
+	uint64_t memuse;                /* parser state bytes allocated now */
+	uint64_t http_events[64];       /* by http_event_name() index */
+	uint64_t tls_events[32];        /* by tls_event_name() index */
+	uint64_t dns_events[32];        /* by dns_event_name() index */
+};
+
+struct applayer;
+
+/* NULL when memory is short (logged). */
+struct applayer *applayer_new(const struct applayer_config *c);
+void applayer_free(struct applayer *al);
+const struct applayer_stats *applayer_stats(const struct applayer *al);
+const struct stream_stats *applayer_stream_stats(const struct applayer *al);
+
+/*
+ * One decoded packet of flow f (direction dir). Inspection points are
+ * handed to cb with p as the packet that completed them; cb may run
+ * detection. Nothing is allocated per packet.
+ */
+typedef void (*applayer_inspect_fn)(void *arg, const struct packet *p, struct flow *f,
+				    const struct app_inspect *in);
+void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
+		     enum flow_dir dir, applayer_inspect_fn cb, void *arg);
+
+/* The flow ends: parse what the streams still hold (no packet: no
+ * inspection), give the stream blocks and the parser state back. */
+void applayer_flow_end(struct applayer *al, struct flow *f);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * applayer: stream reassembly, protocol detection and parsing per worker
+ * (see applayer.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mamori/applayer.h"
+#include "mamori/dns.h"
+#include "mamori/log.h"
+#include "mamori/tls.h"
+
+/* The kinds of parser state, each with its own size and free list. */
+enum state_kind { SK_HTTP, SK_TLS, SK_DNS_TCP, SK_DNS_UDP, SK_MAX };
+
+/* A freed parser state, kept for the next flow of its kind. */
+struct free_state {
+	struct free_state *next;
+};
+
+struct state_pool {
+	size_t size;
+	struct free_state *free;
+};
+
+struct applayer {
+	struct applayer_config cfg;
+	struct stream_pool *sp;
+	struct state_pool pool[SK_MAX];
+	struct applayer_stats st;
+};
+
+/* What a delivery callback needs: the packet being processed (NULL at
+ * flow end: no inspection) and where its inspections go. */
+struct deliver_ctx {
+	struct applayer *al;
+	const struct packet *p;
+	struct flow *f;
+	enum flow_dir dir;
+	applayer_inspect_fn cb;
+	void *arg;
+};
+
+void applayer_config_default(struct applayer_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->enabled = true;
+	c->memcap = 256ull << 20;
+	http_config_default(&c->http);
+	stream_config_default(&c->stream);
+}
+
+struct applayer *applayer_new(const struct applayer_config *c)
+{
+	struct applayer *al = calloc(1, sizeof(*al));
+
+	if (!al)
+		return NULL;
+	al->cfg = *c;
+	al->pool[SK_HTTP].size = http_state_size(&c->http);
+	al->pool[SK_TLS].size = tls_state_size();
+	al->pool[SK_DNS_TCP].size = dns_state_size(true);
+	al->pool[SK_DNS_UDP].size = dns_state_size(false);
+	for (int k = 0; k < SK_MAX; k++)
+		if (al->pool[k].size < sizeof(struct free_state))
+			al->pool[k].size = sizeof(struct free_state);
+	al->sp = stream_pool_create(&c->stream);
+	if (!al->sp || !http_state_size(&c->http)) {
+		applayer_free(al);
+		return NULL;
+	}
+	return al;
+}
+
+void applayer_free(struct applayer *al)
+{
+	if (!al)
+		return;
+	for (int k = 0; k < SK_MAX; k++) {
+		struct free_state *s, *n;
+
+		for (s = al->pool[k].free; s; s = n) {
+			n = s->next;
+			free(s);
+		}
+	}
+	stream_pool_destroy(al->sp);
+	free(al);
+}
+
+const struct applayer_stats *applayer_stats(const struct applayer *al)
+{
+	return &al->st;
+}
+
+const struct stream_stats *applayer_stream_stats(const struct applayer *al)
+{
+	return stream_pool_stats(al->sp);
+}
+
+/* ---- parser states --------------------------------------------------------- */
+
+static int state_kind(const struct flow *f)
+{
+	switch (f->app.proto) {
+	case APP_PROTO_HTTP: return SK_HTTP;
+	case APP_PROTO_TLS: return SK_TLS;
+	case APP_PROTO_DNS: return f->key.proto == 6 ? SK_DNS_TCP : SK_DNS_UDP;
+	default: return -1;
+	}
+}
+
+static void *state_get(struct applayer *al, int kind)
+{
+	struct state_pool *sp = &al->pool[kind];
+	struct free_state *s = sp->free;
+
+	if (s) {
+		sp->free = s->next;
+		return s;
+	}
+	if (al->st.memuse + sp->size > al->cfg.memcap) {
+		al->st.memcap_refused++;
+		return NULL;
+	}
+	/* once per flow while under the cap, never per packet */
+	s = malloc(sp->size);
+	if (!s) {
+		al->st.memcap_refused++;
+		return NULL;
+	}
+	al->st.memuse += sp->size;
+	return s;
+}
+
+static void state_put(struct applayer *al, struct flow *f)
+{
+	struct free_state *s = f->app.state;
+	int kind = state_kind(f);
+
+	if (!s || kind < 0)
+		return;
+	if (kind == SK_HTTP)
+		http_state_fini(f->app.state);
+	s->next = al->pool[kind].free;
+	al->pool[kind].free = s;
+	f->app.state = NULL;
+}
+
+/* Give f parser state for proto and mark it detected; false (the flow
+ * marked failed) when the memcap refuses. */
+static bool start_proto(struct applayer *al, struct flow *f, uint8_t proto)
+{
+	int kind;
+
+	f->app.proto = proto;
+	kind = state_kind(f);
+	f->app.state = state_get(al, kind);
+	if (!f->app.state) {
+		f->app.proto = APP_PROTO_FAILED;
+		return false;
+	}
+	switch (kind) {
+	case SK_HTTP: http_state_init(f->app.state, &al->cfg.http); break;
+	case SK_TLS: tls_state_init(f->app.state); break;
+	case SK_DNS_TCP: dns_state_init(f->app.state, true); break;
+	default: dns_state_init(f->app.state, false); break;
+	}
+	al->st.flows[proto]++;
+	return true;
+}
+
+/* ---- parsing --------------------------------------------------------------- */
+
+static void on_inspect(void *arg, const struct app_inspect *in)
+{
+	struct deliver_ctx *c = arg;
+
+	if (in->proto < APP_PROTO_MAX)
+		c->al->st.tx[in->proto]++;
+	/* at flow end there is no packet to report the match on */
+	if (c->p && c->cb)
+		c->cb(c->arg, c->p, c->f, in);
+}
+
+static void on_event(void *arg, unsigned ev)
+{
+	struct deliver_ctx *c = arg;
+	uint64_t *ctr;
+	size_t n;
+
+	switch (c->f->app.proto) {
+	case APP_PROTO_HTTP:
+		ctr = c->al->st.http_events;
+		n = sizeof(c->al->st.http_events) / sizeof(*ctr);
+		break;
+	case APP_PROTO_TLS:
+		ctr = c->al->st.tls_events;
+		n = sizeof(c->al->st.tls_events) / sizeof(*ctr);
+		break;
+	case APP_PROTO_DNS:
+		ctr = c->al->st.dns_events;
+		n = sizeof(c->al->st.dns_events) / sizeof(*ctr);
+		break;
+	default:
+		return;
+	}
+	if (ev < n)
+		ctr[ev]++;
+}
+
+static bool port_is(const struct flow *f, uint16_t port)
+{
+	return f->key.port[0] == port || f->key.port[1] == port;
+}
+
+/* Pick a TCP flow's protocol from the first bytes of a direction. */
+static void detect_proto(struct deliver_ctx *c, const uint8_t *data, uint32_t len)
+{
+	struct flow *f = c->f;
+	uint8_t proto = APP_PROTO_UNKNOWN;
+
+	if (http_probe(data, len, c->dir == FLOW_TOSERVER))
+		proto = APP_PROTO_HTTP;
+	else if (tls_probe(data, len))
+		proto = APP_PROTO_TLS;
+	else if (port_is(f, 53) && dns_probe(data, len, true))
+		proto = APP_PROTO_DNS;
+	if (proto != APP_PROTO_UNKNOWN) {
+		start_proto(c->al, f, proto);
+		return;
+	}
+	if (f->app.stream[0].offset + f->app.stream[1].offset >= APP_PROBE_BYTES) {
+		f->app.proto = APP_PROTO_FAILED;
+		c->al->st.flows[APP_PROTO_FAILED]++;
+	}
+}
+
+static void parse(struct deliver_ctx *c, int d, const uint8_t *data, uint32_t len,
+		  unsigned flags)
+{
+	struct flow *f = c->f;
+
+	switch (f->app.proto) {
+	case APP_PROTO_HTTP:
+		if (len)
+			http_parse(f->app.state, d, data, len, on_inspect, on_event, c);
+		if (flags & STREAM_EOF) {
+			http_close(f->app.state, d, on_inspect, on_event, c);
+			f->app.done |= (uint8_t)(1u << d);
+		}
+		break;
+	case APP_PROTO_TLS:
+		if (len)
+			tls_parse(f->app.state, d, data, len, on_inspect, on_event, c);
+		/* encrypted both ways or broken: nothing more to see */
+		if (tls_done(f->app.state))
+			f->app.done = 3;
+		break;
+	case APP_PROTO_DNS:
+		if (len)
+			dns_parse(f->app.state, d, data, len, on_inspect, on_event, c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void deliver(void *arg, const uint8_t *data, uint32_t len, unsigned flags)
+{
+	struct deliver_ctx *c = arg;
+	struct flow *f = c->f;
+	int d = c->dir;
+
+	if (f->app.proto == APP_PROTO_UNKNOWN && len && !(flags & STREAM_GAP))
+		detect_proto(c, data, len);
+	if (f->app.proto == APP_PROTO_UNKNOWN || f->app.proto == APP_PROTO_FAILED ||
+	    (f->app.done & (1u << d)))
+		return;
+	if (flags & STREAM_GAP) {
+		/* the parsers cannot resynchronise inside a message: this
+		 * direction is done (Suricata stops its parser on a gap too) */
+		c->al->st.gaps++;
+		f->app.done |= (uint8_t)(1u << d);
+		return;
+	}
+	parse(c, d, data, len, flags);
+}
+
+/* UDP: each datagram is one message (DNS). */
+static void udp_packet(struct applayer *al, const struct packet *p, struct flow *f,
+		       enum flow_dir dir, applayer_inspect_fn cb, void *arg)
+{
+	struct deliver_ctx c = { al, p, f, dir, cb, arg };
+	const uint8_t *data = p->data + p->payload_off;
+
+	if (!p->payload_off || !p->payload_len)
+		return;
+	if (f->app.proto == APP_PROTO_UNKNOWN) {
+		if (port_is(f, 53) && dns_probe(data, p->payload_len, false)) {
+			if (!start_proto(al, f, APP_PROTO_DNS))
+				return;
+		} else {
+			/* a few datagrams decide */
+			if (f->pkts[0] + f->pkts[1] >= 4) {
+				f->app.proto = APP_PROTO_FAILED;
+				al->st.flows[APP_PROTO_FAILED]++;
+			}
+			return;
+		}
+	}
+	if (f->app.proto == APP_PROTO_DNS)
+		dns_parse(f->app.state, dir, data, p->payload_len, on_inspect, on_event, &c);
+}
+
+void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
+		     enum flow_dir dir, applayer_inspect_fn cb, void *arg)
+{
+	struct deliver_ctx c = { al, p, f, dir, cb, arg };
+
+	if (!f || f->app.proto == APP_PROTO_FAILED)
+		return;
+	if (p->proto == 17) {
+		udp_packet(al, p, f, dir, cb, arg);
+		return;
+	}
+	if (p->proto != 6 || f->app.done == 3)
+		return;
+	stream_segment(al->sp, &f->app.stream[dir], p->tcp_seq,
+		       p->payload_off ? p->data + p->payload_off : NULL,
+		       p->payload_off ? p->payload_len : 0, p->tcp_flags, deliver, &c);
+	/* a RST ends both directions */
+	if ((p->tcp_flags & STREAM_TH_RST) && f->app.proto != APP_PROTO_FAILED) {
+		struct deliver_ctx o = { al, p, f, (enum flow_dir)!dir, cb, arg };
+
+		stream_dir_flush(al->sp, &f->app.stream[!dir], deliver, &o);
+	}
+	/* nothing more to parse: hand the held blocks back at once */
+	if (f->app.proto == APP_PROTO_FAILED || f->app.done == 3) {
+		stream_dir_release(al->sp, &f->app.stream[0]);
+		stream_dir_release(al->sp, &f->app.stream[1]);
+	}
+}
+
+void applayer_flow_end(struct applayer *al, struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		struct deliver_ctx c = { al, NULL, f, (enum flow_dir)d, NULL, NULL };
+
+		if (f->app.proto == APP_PROTO_FAILED || f->key.proto != 6)
+			stream_dir_release(al->sp, &f->app.stream[d]);
+		else
+			stream_dir_flush(al->sp, &f->app.stream[d], deliver, &c);
+	}
+	state_put(al, f);
+	memset(&f->app, 0, sizeof(f->app));
+}
