@@ -380,15 +380,18 @@ static void judge_scan(struct anomaly *a, struct src_ent *s)
 	sh = score_scan_horizontal(&f);
 	/* TRW decides "scanner"; the shape decides which kind */
 	trw = s->trw / a->trw.upper;
-	vertical = f.hosts * 2 <= f.targets;
-	/* windows already empty (late outcomes of an old scan): the walk
-	 * belongs to the episode it fed, if any */
-	if (f.hosts < 1) {
-		if (s->ep[DET_SCAN_HORIZONTAL].reported)
-			vertical = false;
-		else if (!s->ep[DET_SCAN_VERTICAL].reported)
-			trw = 0;
-	}
+	/* the walk belongs to the episode it already fed (late outcomes of
+	 * a scan whose windows have moved on say nothing of its shape);
+	 * else to the shape of the windows, if they still hold any */
+	if (s->ep[DET_SCAN_VERTICAL].reported != 0 && !s->ep[DET_SCAN_HORIZONTAL].reported)
+		vertical = true;
+	else if (s->ep[DET_SCAN_HORIZONTAL].reported != 0 && !s->ep[DET_SCAN_VERTICAL].reported)
+		vertical = false;
+	else
+		vertical = f.hosts * 2 <= f.targets;
+	if (f.hosts < 1 && !s->ep[DET_SCAN_VERTICAL].reported &&
+	    !s->ep[DET_SCAN_HORIZONTAL].reported)
+		trw = 0;
 	if (s->trw_done || trw >= 1) {
 		if (vertical && trw > sv)
 			sv = trw;

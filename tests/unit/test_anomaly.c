@@ -389,6 +389,38 @@ static void test_vertical_scan(void)
 	anomaly_destroy(a);
 }
 
+/* A slow scan's last outcomes arrive when its windows have moved on: they
+ * escalate the episode they fed, not another detector. */
+static void test_late_outcomes(void)
+{
+	struct anomaly_config c;
+	struct anomaly *a;
+	struct got g = { 0 };
+	union ip_addr atk = ip4("198.51.100.8"), vic = ip4("10.0.0.6");
+	uint64_t t = T0;
+
+	anomaly_config_default(&c);
+	a = mk(&c);
+	CU_ASSERT_FATAL(a != NULL);
+	for (uint16_t p = 1; p <= 40; p++) {
+		ev(a, AEV_SYN, t, atk, vic, 6, p);
+		if (p <= 8)
+			ev(a, AEV_FAIL, t + 100, atk, vic, 6, p);
+		t += 20000000;   /* one probe per 20 s */
+	}
+	for (int k = 0; k < 20; k++)
+		anomaly_tick(a, t += 60000000);
+	/* one more probe, then the unanswered ones time out */
+	ev(a, AEV_SYN, t, atk, vic, 6, 999);
+	for (uint16_t p = 9; p <= 40; p++)
+		ev(a, AEV_NOREPLY, t + 1000, atk, vic, 6, p);
+	anomaly_tick(a, t + 2000000);
+	collect(a, &g);
+	CU_ASSERT(g.n[DET_SCAN_VERTICAL] >= 2);   /* the alert and an update */
+	CU_ASSERT(g.n[DET_SCAN_HORIZONTAL] == 0);
+	anomaly_destroy(a);
+}
+
 static void test_horizontal_sweep_and_benign(void)
 {
 	struct anomaly_config c;
@@ -633,6 +665,7 @@ static const struct test_case model_cases[] = {
 
 static const struct test_case det_cases[] = {
 	{ "vertical scan", test_vertical_scan },
+	{ "late outcomes of a slow scan", test_late_outcomes },
 	{ "horizontal sweep, benign client", test_horizontal_sweep_and_benign },
 	{ "spoofed syn flood, bounded memory", test_syn_flood_spoofed },
 	{ "brute force by banner", test_brute_force },
