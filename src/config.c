@@ -904,6 +904,47 @@ static const struct schema schema[] = {
 	TIMEOUT("flow-timeouts.icmp.new"),
 	TIMEOUT("flow-timeouts.icmp.established"),
 
+	S_MAP("anomaly"),
+	S_BOOL("anomaly.enabled"),
+	S_SIZE("anomaly.memcap", 1 << 20, 1ll << 40),
+	S_INT("anomaly.event-ring-size", 64, 1048576),
+	S_INT("anomaly.deviations", 1, 100),
+	S_LIST("anomaly.allowlist"),
+	S_STR("anomaly.allowlist.#"),
+	S_MAP("anomaly.scan"),
+	S_BOOL("anomaly.scan.enabled"),
+	S_INT("anomaly.scan.window", 1, 86400),
+	S_INT("anomaly.scan.slow-window", 1, 86400),
+	S_INT("anomaly.scan.min-ports", 2, 65536),
+	S_INT("anomaly.scan.min-hosts", 2, 1 << 24),
+	S_INT("anomaly.scan.slow-min-targets", 2, 1 << 24),
+	S_INT("anomaly.scan.trw-benign-success", 1, 99),
+	S_INT("anomaly.scan.trw-scanner-success", 1, 99),
+	S_INT("anomaly.scan.trw-detection", 1, 99),
+	S_INT("anomaly.scan.trw-false-alarm", 1, 999),
+	S_MAP("anomaly.syn-flood"),
+	S_BOOL("anomaly.syn-flood.enabled"),
+	S_INT("anomaly.syn-flood.min-rate", 1, 1 << 30),
+	S_MAP("anomaly.udp-flood"),
+	S_BOOL("anomaly.udp-flood.enabled"),
+	S_INT("anomaly.udp-flood.min-rate", 1, 1 << 30),
+	S_MAP("anomaly.icmp-flood"),
+	S_BOOL("anomaly.icmp-flood.enabled"),
+	S_INT("anomaly.icmp-flood.min-rate", 1, 1 << 30),
+	S_MAP("anomaly.brute-force"),
+	S_BOOL("anomaly.brute-force.enabled"),
+	S_INT("anomaly.brute-force.min-sessions", 2, 1 << 20),
+	S_INT("anomaly.brute-force.window", 1, 86400),
+	S_INT("anomaly.brute-force.max-session", 1, 86400),
+	S_MAP("anomaly.dns-tunnel"),
+	S_BOOL("anomaly.dns-tunnel.enabled"),
+	S_INT("anomaly.dns-tunnel.window", 1, 86400),
+	S_INT("anomaly.dns-tunnel.min-names", 2, 1 << 20),
+	S_INT("anomaly.dns-tunnel.min-length", 1, 255),
+	S_MAP("anomaly.dga"),
+	S_BOOL("anomaly.dga.enabled"),
+	S_INT("anomaly.dga.min-nxdomain", 2, 1 << 20),
+
 	S_MAP("stats"),
 	S_BOOL("stats.enabled"),
 	S_INT("stats.interval", 1, 86400),
@@ -1596,6 +1637,36 @@ static const struct field fields[] = {
 	FIELD("flow-timeouts.icmp.established",
 	      flow.timeout[FLOW_PC_ICMP][FLOW_TS_ESTABLISHED]),
 	FIELD("outputs.eve-log.community-id-seed", flow.community_id_seed),
+	FIELD("anomaly.enabled", anomaly.enabled),
+	FIELD("anomaly.memcap", anomaly.memcap),
+	FIELD("anomaly.event-ring-size", anomaly.ring_size),
+	FIELD("anomaly.deviations", anomaly.deviations),
+	FIELD("anomaly.scan.enabled", anomaly.scan),
+	FIELD("anomaly.scan.window", anomaly.scan_window),
+	FIELD("anomaly.scan.slow-window", anomaly.scan_slow_window),
+	FIELD("anomaly.scan.min-ports", anomaly.scan_min_ports),
+	FIELD("anomaly.scan.min-hosts", anomaly.scan_min_hosts),
+	FIELD("anomaly.scan.slow-min-targets", anomaly.scan_slow_min),
+	FIELD("anomaly.scan.trw-benign-success", anomaly.trw_benign),
+	FIELD("anomaly.scan.trw-scanner-success", anomaly.trw_scanner),
+	FIELD("anomaly.scan.trw-detection", anomaly.trw_detect),
+	FIELD("anomaly.scan.trw-false-alarm", anomaly.trw_false),
+	FIELD("anomaly.syn-flood.enabled", anomaly.syn_flood),
+	FIELD("anomaly.syn-flood.min-rate", anomaly.syn_flood_rate),
+	FIELD("anomaly.udp-flood.enabled", anomaly.udp_flood),
+	FIELD("anomaly.udp-flood.min-rate", anomaly.udp_flood_rate),
+	FIELD("anomaly.icmp-flood.enabled", anomaly.icmp_flood),
+	FIELD("anomaly.icmp-flood.min-rate", anomaly.icmp_flood_rate),
+	FIELD("anomaly.brute-force.enabled", anomaly.brute_force),
+	FIELD("anomaly.brute-force.min-sessions", anomaly.bf_min_sessions),
+	FIELD("anomaly.brute-force.window", anomaly.bf_window),
+	FIELD("anomaly.brute-force.max-session", anomaly.bf_max_session),
+	FIELD("anomaly.dns-tunnel.enabled", anomaly.dns_tunnel),
+	FIELD("anomaly.dns-tunnel.window", anomaly.dns_window),
+	FIELD("anomaly.dns-tunnel.min-names", anomaly.dns_min_names),
+	FIELD("anomaly.dns-tunnel.min-length", anomaly.dns_min_length),
+	FIELD("anomaly.dga.enabled", anomaly.dga),
+	FIELD("anomaly.dga.min-nxdomain", anomaly.dga_min_nxdomain),
 	FIELD("stats.enabled", stats_enabled),
 	FIELD("stats.interval", stats_interval),
 	FIELD("stats.decoder-events", stats_decoder_events),
@@ -1716,6 +1787,33 @@ int config_apply(const struct config *c, struct mamori_config *rc,
 		return -1;
 	if (defrag_policy_parse(v.s, &m.defrag.policy) < 0)
 		return where_err(c, "defrag.policy", err, "internal error: policy");
+
+	/* anomaly.allowlist: CIDRs, checked here so a typo names its line */
+	{
+		int n = config_count(c, "anomaly.allowlist");
+		char msg[160];
+
+		if (n > ANOMALY_MAX_ALLOW)
+			return where_err(c, "anomaly.allowlist", err,
+					 "at most 64 entries");
+		for (int i = 0; i < n; i++) {
+			const char *name, *val;
+
+			if (config_child(c, "anomaly.allowlist", i, &name, &val) < 0 || !val ||
+			    anomaly_parse_cidr(val, &m.anomaly.allow[i]) < 0) {
+				snprintf(msg, sizeof(msg), "entry %d \"%.64s\" is not an address "
+					 "or CIDR (e.g. 192.0.2.0/24)", i + 1, val ? val : "");
+				return where_err(c, "anomaly.allowlist", err, msg);
+			}
+		}
+		m.anomaly.nallow = (uint32_t)n;
+		if (m.anomaly.trw_scanner >= m.anomaly.trw_benign)
+			return where_err(c, "anomaly.scan.trw-scanner-success", err,
+					 "must be below anomaly.scan.trw-benign-success");
+		if (m.anomaly.trw_detect * 10 <= m.anomaly.trw_false)
+			return where_err(c, "anomaly.scan.trw-detection", err,
+					 "must be above anomaly.scan.trw-false-alarm");
+	}
 
 	/* The flow table masks hashes with size - 1. */
 	m.flow_hash_size = round_pow2(m.flow_hash_size);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mamori/anomaly.h"
 #include "mamori/capture.h"
 #include "mamori/clock.h"
 #include "mamori/config.h"
@@ -276,6 +277,7 @@ struct run {
 	struct dispatch disp;
 	uint64_t start_us;
 	struct reloader *reloader;      /* NULL: no rules */
+	struct anomaly *anomaly;        /* NULL: anomaly.enabled off */
 };
 
 static void collect_stats(void *arg, struct stats_snapshot *s)
@@ -290,6 +292,10 @@ static void collect_stats(void *arg, struct stats_snapshot *s)
 	STATS_COPY(&s->dispatch, &r->disp.stats);
 	for (unsigned i = 0; i < r->nworkers; i++)
 		worker_collect(&r->workers[i], s);
+	if (r->anomaly) {
+		s->has_anomaly = true;
+		anomaly_get_stats(r->anomaly, &s->anomaly);
+	}
 	if (r->reloader) {
 		s->detect.has_ruleset = true;
 		reloader_info(r->reloader, &s->detect.ruleset);
@@ -338,6 +344,16 @@ static void print_summary(const struct run *r, const struct stats_snapshot *s,
 				     s->capture.imissed + s->capture.rx_nombuf),
 		(unsigned long long)s->dispatch.ring_full,
 		(unsigned long long)s->output.ring_drops);
+	if (s->has_anomaly)
+		fprintf(stderr,
+			"mamori: anomaly: %llu events, %llu alerts, %llu sources, %llu victims, "
+			"%llu evicted, %llu refused, %llu event drops, %llu MiB\n",
+			(unsigned long long)s->anomaly.events, (unsigned long long)s->anomaly.alerts,
+			(unsigned long long)s->anomaly.sources, (unsigned long long)s->anomaly.victims,
+			(unsigned long long)s->anomaly.evictions,
+			(unsigned long long)s->anomaly.rejected,
+			(unsigned long long)s->anomaly.ring_drops,
+			(unsigned long long)(s->anomaly.memory >> 20));
 	for (unsigned i = 0; i < r->nworkers; i++) {
 		const struct worker *w = &r->workers[i];
 		fprintf(stderr, "mamori: worker %u: cpu_s=%.3f busy_s=%.3f pkts=%llu bytes=%llu\n",
@@ -637,7 +653,8 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	r.workers = aligned_alloc(MAMORI_CACHELINE,
 				  ((sizeof(struct worker) * r.nworkers + MAMORI_CACHELINE - 1) /
 				   MAMORI_CACHELINE) * MAMORI_CACHELINE);
-	rings = calloc(r.nworkers, sizeof(*rings));
+	/* one more ring: the anomaly scorer's alerts */
+	rings = calloc(r.nworkers + 1, sizeof(*rings));
 	if (!r.workers || !rings) {
 		log_error("out of memory");
 		goto done;
@@ -657,6 +674,17 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	}
 	r.disp.workers = r.workers;
 	r.disp.nworkers = r.nworkers;
+	if (rc->anomaly.enabled) {
+		r.anomaly = anomaly_create(&rc->anomaly, r.nworkers, rc->event_ring_size, live,
+					   errbuf, sizeof(errbuf));
+		if (!r.anomaly) {
+			log_error("%s", errbuf);
+			goto done;
+		}
+		for (i = 0; i < r.nworkers; i++)
+			r.workers[i].anom = anomaly_tap(r.anomaly, i);
+		rings[r.nworkers] = anomaly_out_ring(r.anomaly);
+	}
 
 	memset(&oc, 0, sizeof(oc));
 	if (rc->eve_enabled) {
@@ -683,7 +711,8 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	oc.eve.log_payload = rc->eve_payload;
 	oc.eve.log_payload_printable = rc->eve_payload_printable;
 	oc.eve.stats_decoder_events = rc->stats_decoder_events;
-	out = output_create(&oc, rings, r.nworkers, collect_stats, &r, errbuf, sizeof(errbuf));
+	out = output_create(&oc, rings, r.nworkers + (r.anomaly ? 1 : 0), collect_stats, &r,
+			    errbuf, sizeof(errbuf));
 	if (!out) {
 		log_error("output: %s", errbuf);
 		goto done;
@@ -716,6 +745,10 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 
 	if (output_start(out) < 0) {
 		log_error("cannot start the output thread");
+		goto done;
+	}
+	if (r.anomaly && anomaly_start(r.anomaly) < 0) {
+		log_error("cannot start the anomaly scorer thread");
 		goto done;
 	}
 	for (i = 0; i < r.nworkers; i++) {
@@ -758,6 +791,8 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	}
 	/* the final stats record counts every packet the queues gave */
 	dispatch_snapshot(&r.disp);
+	/* after the workers (their last flow ends are events), before output */
+	anomaly_stop(r.anomaly);
 	output_stop(out);
 	if (!cli->quiet) {
 		collect_stats(&r, &final);
@@ -778,8 +813,10 @@ done:
 			__atomic_store_n(&r.workers[i].exited, 1, __ATOMIC_RELEASE);
 		reloader_stop(r.reloader, rules, engine);
 	}
+	anomaly_stop(r.anomaly);
 	if (out)
 		output_destroy(out);
+	anomaly_destroy(r.anomaly);
 	if (r.workers)
 		for (i = 0; i < r.nworkers; i++)
 			worker_destroy(&r.workers[i]);

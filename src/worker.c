@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mamori/anomaly.h"
 #include "mamori/clock.h"
 #include "mamori/detect.h"
 #include "mamori/eve.h"
@@ -86,6 +87,7 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	/* stream blocks and parser state go back before the flow is reused */
 	if (w->al)
 		applayer_flow_end(w->al, f);
+	anomaly_flow_end(w->anom, f);
 	if (!w->flow_records)
 		return;
 	ev = reserve_event(w);
@@ -274,6 +276,7 @@ static inline void inspect_packet(struct worker *w, struct packet *p)
 	 * protocol its own bytes revealed, as in Suricata */
 	if (w->al && f)
 		applayer_packet(w->al, p, f, dir, on_app_inspect, w);
+	anomaly_packet(w->anom, p, f, dir);
 	if (w->det)
 		detect_packet(w->det, p, f, dir, on_alert, w);
 }

@@ -434,5 +434,26 @@ print("detection, one worker core (thread CPU time, median of %s pass(es)) over 
 PY
 fi
 
+# Anomaly scoring: the hooks' cost per packet on one worker core and the
+# scorer's per event (tools/anomaly-bench over an IMIX capture), and memory
+# under a spoofed-source SYN flood.
+#   BENCH_ANOMALY=0       skip it
+#   ANOMALY_BENCH         the tool (make bench sets it)
+#   BENCH_ANOMALY_SOURCES spoofed sources of the flood (default 5000000)
+: "${BENCH_ANOMALY:=1}"
+: "${ANOMALY_BENCH:=./tools/anomaly-bench}"
+: "${BENCH_ANOMALY_SOURCES:=5000000}"
+[ "$BENCH_QUICK" = 1 ] && BENCH_ANOMALY_SOURCES=200000
+if [ "$BENCH_ANOMALY" != 0 ]; then
+	acap=$BENCH_DIR/anomaly-imix-$BENCH_PACKETS.pcap
+	if [ ! -s "$acap" ]; then
+		"$GEN_TRAFFIC" -o "$acap" --packets "$BENCH_PACKETS" --pkt-size imix \
+			--flows $((BENCH_PACKETS / 400 + 1)) >/dev/null 2>&1 ||
+			{ echo "bench: gen-traffic failed for the anomaly capture" >&2; FAILED=1; }
+	fi
+	echo
+	"$ANOMALY_BENCH" "$acap" "$BENCH_ANOMALY_SOURCES" || FAILED=1
+fi
+
 [ "$BENCH_KEEP" = 1 ] && echo "bench: run outputs kept in $RUNS" >&2
 exit $FAILED

@@ -477,6 +477,11 @@ struct gen {
 
 static const uint8_t router_mac[6] = { 0x00, 0x00, 0x0c, 0x9f, 0xf0, 0x01 };
 
+/* --attack (below): probes due before a background frame go first */
+static unsigned nattacks;
+static void atk_pump(struct gen *g, uint64_t now_ps);
+static void parse_attack(const char *arg);
+
 /* ---- output -------------------------------------------------------------- */
 
 static void out_flush(struct gen *g)
@@ -556,6 +561,8 @@ static uint8_t *frame_begin(struct gen *g, struct job *j, int dir, unsigned l4le
 
 	if (flen > MAX_FRAME)
 		die("internal error: frame of %u bytes", flen);
+	if (nattacks)
+		atk_pump(g, g->now_ps);
 	if (g->blen + 16 + MAX_FRAME > OUTBUF_SIZE)
 		out_flush(g);
 	g->cur = j;
@@ -2161,14 +2168,23 @@ static void usage(FILE *f)
 "                        write PATTERN (Snort content syntax: text with |41 42|\n"
 "                        hex) into TCP flow FLOW (0-based) at OFFSET of its\n"
 "                        client->server stream; repeatable\n"
-"      --truth FILE      ground truth of the plants, one JSON line each\n"
+"      --attack KIND[:KEY=VALUE,...]\n"
+"                        inject an attack for the anomaly detectors; KIND is\n"
+"                        vscan, hscan, sweep, synflood, udpflood, icmpflood,\n"
+"                        brute, dnstunnel or dga; KEYs: start (seconds after\n"
+"                        the first frame), rate (probes/s), count (probes:\n"
+"                        ports, hosts, packets, sessions or queries), port,\n"
+"                        src, dst (IPv4); repeatable\n"
+"      --truth FILE      ground truth: one JSON line per plant, then one per\n"
+"                        attack (attack, detector, key, entity, start_us,\n"
+"                        interval_us, probes, end_us, packet_index, packets)\n"
 "  -h, --help            this text\n");
 }
 
 static void parse_args(struct opts *o, int argc, char **argv)
 {
 	enum { O_SEED = 256, O_FLOWS, O_SIZE, O_PACKETS, O_PKTSIZE, O_DNS, O_CONC,
-	       O_START, O_RATE, O_PLANT, O_TRUTH, O_IPV6, O_VLAN };
+	       O_START, O_RATE, O_PLANT, O_TRUTH, O_IPV6, O_VLAN, O_ATTACK };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -2184,6 +2200,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		{ "truth", required_argument, NULL, O_TRUTH },
 		{ "ipv6", required_argument, NULL, O_IPV6 },
 		{ "vlan", required_argument, NULL, O_VLAN },
+		{ "attack", required_argument, NULL, O_ATTACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -2237,6 +2254,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		case O_TRUTH: o->truth_path = optarg; break;
 		case O_IPV6: o->ipv6_pct = parse_pct("--ipv6", optarg); break;
 		case O_VLAN: o->vlan_pct = parse_pct("--vlan", optarg); break;
+		case O_ATTACK: parse_attack(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -2310,6 +2328,465 @@ static void write_truth(const struct gen *g)
 		die("write %s: %s", o->truth_path, strerror(errno));
 }
 
+/* ---- attacks (--attack) ------------------------------------------------
+ *
+ * Behavioural attacks for the anomaly detectors, interleaved in time with
+ * the background: before each background frame, every attack whose next
+ * probe is due writes it (and the victim's answer) with the probe's own
+ * timestamp, so the capture stays in time order. Probes are evenly
+ * spaced (1/rate), which lets an evaluation turn a detection time into a
+ * probe count. Attacks draw from their own random stream, so adding one
+ * does not change the background bytes. Attackers live in 198.18.0.0/16
+ * and flood bots in 198.19.0.0/16 (RFC 2544 benchmarking space), victims
+ * in 10.200.0.0/16 and up (one /16 per attack), the resolver of the DNS
+ * attacks is 10.250.255.53; the background uses none of them.
+ */
+
+enum atk_kind { ATK_VSCAN, ATK_HSCAN, ATK_SWEEP, ATK_SYNFLOOD, ATK_UDPFLOOD,
+		ATK_ICMPFLOOD, ATK_BRUTE, ATK_DNSTUN, ATK_DGA, ATK_N };
+
+static const struct {
+	const char *name, *detector, *key;
+	double rate;             /* default probes per second */
+	uint64_t count;          /* default probes */
+	uint16_t port;
+} atk_info[ATK_N] = {
+	[ATK_VSCAN] = { "vscan", "scan_vertical", "src_ip", 100, 1000, 0 },
+	[ATK_HSCAN] = { "hscan", "scan_horizontal", "src_ip", 100, 500, 22 },
+	[ATK_SWEEP] = { "sweep", "scan_horizontal", "src_ip", 50, 254, 0 },
+	[ATK_SYNFLOOD] = { "synflood", "syn_flood", "dest_ip", 5000, 20000, 80 },
+	[ATK_UDPFLOOD] = { "udpflood", "udp_flood", "dest_ip", 20000, 60000, 80 },
+	[ATK_ICMPFLOOD] = { "icmpflood", "icmp_flood", "dest_ip", 5000, 20000, 0 },
+	[ATK_BRUTE] = { "brute", "brute_force", "src_ip", 1, 40, 22 },
+	[ATK_DNSTUN] = { "dnstunnel", "dns_tunnel", "src_ip", 5, 300, 53 },
+	[ATK_DGA] = { "dga", "dga", "src_ip", 5, 200, 53 },
+};
+
+struct attack {
+	char *spec;
+	enum atk_kind kind;
+	double start_s, rate;
+	uint64_t count;
+	uint16_t port;
+	uint8_t src[4], dst[4];
+	/* while generating */
+	uint64_t done, start_ps, iv_ps, first_frame, frames;
+	uint64_t last_ps;
+};
+
+static struct attack *attacks;
+static unsigned nattacks;
+static struct rng arng;
+
+static void parse_ip4(const char *opt, const char *s, uint8_t out[4])
+{
+	if (inet_pton(AF_INET, s, out) != 1)
+		die("%s: '%s' is not an IPv4 address", opt, s);
+}
+
+/* KIND[:key=value,...] with keys start (s after the first frame), rate
+ * (probes/s), count, port, src, dst */
+static void parse_attack(const char *arg)
+{
+	struct attack *a;
+	char *dup = strdup(arg), *kv, *save = NULL, *colon;
+	unsigned k;
+
+	if (!dup)
+		die("out of memory");
+	colon = strchr(dup, ':');
+	if (colon)
+		*colon = '\0';
+	for (k = 0; k < ATK_N; k++)
+		if (strcmp(dup, atk_info[k].name) == 0)
+			break;
+	if (k == ATK_N)
+		die("--attack: unknown kind '%s' (vscan, hscan, sweep, synflood, udpflood, "
+		    "icmpflood, brute, dnstunnel, dga)", dup);
+	attacks = realloc(attacks, (nattacks + 1) * sizeof(*attacks));
+	if (!attacks)
+		die("out of memory");
+	a = &attacks[nattacks];
+	memset(a, 0, sizeof(*a));
+	a->spec = strdup(arg);
+	a->kind = (enum atk_kind)k;
+	a->rate = atk_info[k].rate;
+	a->count = atk_info[k].count;
+	a->port = atk_info[k].port;
+	a->src[0] = 198;
+	a->src[1] = 18;
+	a->src[2] = (uint8_t)(nattacks / 250);
+	a->src[3] = (uint8_t)(1 + nattacks % 250);
+	/* each attack its own victim /16, so sweeps never cross */
+	a->dst[0] = 10;
+	a->dst[1] = (uint8_t)(200 + nattacks % 50);
+	a->dst[2] = 0;
+	a->dst[3] = 1;
+	a->start_s = 1.0 + nattacks;
+	for (kv = colon ? strtok_r(colon + 1, ",", &save) : NULL; kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '='), *end;
+		double v;
+
+		if (!eq)
+			die("--attack %s: '%s' is not key=value", arg, kv);
+		*eq++ = '\0';
+		if (strcmp(kv, "src") == 0) {
+			parse_ip4("--attack src", eq, a->src);
+			continue;
+		}
+		if (strcmp(kv, "dst") == 0) {
+			parse_ip4("--attack dst", eq, a->dst);
+			continue;
+		}
+		v = strtod(eq, &end);
+		if (*end || end == eq || v < 0)
+			die("--attack %s: bad value '%s' for %s", arg, eq, kv);
+		if (strcmp(kv, "start") == 0)
+			a->start_s = v;
+		else if (strcmp(kv, "rate") == 0 && v > 0 && v <= 1e7)
+			a->rate = v;
+		else if (strcmp(kv, "count") == 0 && v >= 1 && v <= 1e8)
+			a->count = (uint64_t)v;
+		else if (strcmp(kv, "port") == 0 && v >= 1 && v <= 65535)
+			a->port = (uint16_t)v;
+		else
+			die("--attack %s: unknown key or value out of range: %s=%s "
+			    "(start>=0, 0<rate<=1e7, 1<=count<=1e8, 1<=port<=65535, src, dst)",
+			    arg, kv, eq);
+	}
+	if (a->kind == ATK_VSCAN && a->count > 65535)
+		die("--attack %s: a vertical scan has at most 65535 ports", arg);
+	if ((a->kind == ATK_HSCAN || a->kind == ATK_SWEEP) && a->count > 65534)
+		die("--attack %s: a horizontal scan covers at most a /16", arg);
+	nattacks++;
+	free(dup);
+}
+
+/* One IPv4 frame at ts_ps: Ethernet, IP, l4 (checksum filled here). */
+static void atk_frame(struct gen *g, struct attack *a, const uint8_t src[4],
+		      const uint8_t dst[4], uint8_t proto, uint8_t *l4, unsigned l4len)
+{
+	static const uint8_t mac_a[6] = { 0x02, 0xa7, 0x7a, 0xc0, 0x00, 0x01 };
+	uint8_t *rec, *p, pseudo[12];
+	unsigned flen = 14 + 20 + l4len, coff;
+	uint16_t ck;
+	uint64_t us = a->last_ps / 1000000u;
+
+	if (g->blen + 16 + MAX_FRAME > OUTBUF_SIZE)
+		out_flush(g);
+	rec = g->buf + g->blen;
+	p = rec + 16;
+	memcpy(p, router_mac, 6);
+	memcpy(p + 6, mac_a, 6);
+	put16(p + 12, 0x0800);
+	p += 14;
+	p[0] = 0x45;
+	p[1] = 0;
+	put16(p + 2, (uint16_t)(20 + l4len));
+	put16(p + 4, (uint16_t)rng_next(&arng));
+	put16(p + 6, 0x4000);
+	p[8] = 64;
+	p[9] = proto;
+	p[10] = p[11] = 0;
+	memcpy(p + 12, src, 4);
+	memcpy(p + 16, dst, 4);
+	ck = csum_fold(csum_add(0, p, 20));
+	memcpy(p + 10, &ck, 2);
+	p += 20;
+	coff = proto == 6 ? 16 : proto == 17 ? 6 : 2;
+	l4[coff] = l4[coff + 1] = 0;
+	if (proto == 1) {
+		ck = csum_fold(csum_add(0, l4, l4len));
+	} else {
+		memcpy(pseudo, src, 4);
+		memcpy(pseudo + 4, dst, 4);
+		pseudo[8] = 0;
+		pseudo[9] = proto;
+		put16(pseudo + 10, (uint16_t)l4len);
+		ck = csum_fold(csum_add(csum_add(0, pseudo, 12), l4, l4len));
+		if (proto == 17 && ck == 0)
+			ck = 0xffff;
+	}
+	memcpy(l4 + coff, &ck, 2);
+	memcpy(p, l4, l4len);
+	if (flen < MIN_FRAME) {
+		memset(rec + 16 + flen, 0, MIN_FRAME - flen);
+		flen = MIN_FRAME;
+	}
+	le32(rec, (uint32_t)(g->o->start_s + us / 1000000u));
+	le32(rec + 4, (uint32_t)(us % 1000000u));
+	le32(rec + 8, flen);
+	le32(rec + 12, flen);
+	g->blen += 16 + flen;
+	g->frames++;
+	g->wire_bytes += flen;
+	if (!a->frames++)
+		a->first_frame = g->frames;
+}
+
+static void atk_tcp(struct gen *g, struct attack *a, const uint8_t s[4], uint16_t sp,
+		    const uint8_t d[4], uint16_t dp, uint32_t seq, uint32_t ack,
+		    uint8_t flags, const void *pay, unsigned n)
+{
+	uint8_t l4[20 + 1500];
+
+	if (n > 1500)
+		n = 1500;
+	memset(l4, 0, 20);
+	put16(l4, sp);
+	put16(l4 + 2, dp);
+	put32(l4 + 4, seq);
+	put32(l4 + 8, ack);
+	l4[12] = 5 << 4;
+	l4[13] = flags;
+	put16(l4 + 14, 29200);
+	if (n)
+		memcpy(l4 + 20, pay, n);
+	atk_frame(g, a, s, d, 6, l4, 20 + n);
+}
+
+static void atk_udp(struct gen *g, struct attack *a, const uint8_t s[4], uint16_t sp,
+		    const uint8_t d[4], uint16_t dp, const void *pay, unsigned n)
+{
+	uint8_t l4[8 + 1500];
+
+	put16(l4, sp);
+	put16(l4 + 2, dp);
+	put16(l4 + 4, (uint16_t)(8 + n));
+	memcpy(l4 + 8, pay, n);
+	atk_frame(g, a, s, d, 17, l4, 8 + n);
+}
+
+static void atk_icmp(struct gen *g, struct attack *a, const uint8_t s[4],
+		     const uint8_t d[4], uint8_t type, uint16_t id, uint16_t seq, unsigned n)
+{
+	uint8_t l4[8 + 1472];
+
+	l4[0] = type;
+	l4[1] = 0;
+	put16(l4 + 4, id);
+	put16(l4 + 6, seq);
+	memset(l4 + 8, 0x61, n);
+	atk_frame(g, a, s, d, 1, l4, 8 + n);
+}
+
+static void rand_label(char *out, unsigned n, const char *alphabet)
+{
+	size_t m = strlen(alphabet);
+
+	for (unsigned i = 0; i < n; i++)
+		out[i] = alphabet[rng_next(&arng) % m];
+	out[n] = '\0';
+}
+
+/* A DNS query (resp: its answer with rcode) for name, type qtype. */
+static void atk_dns(struct gen *g, struct attack *a, const char *name, uint16_t qtype,
+		    uint16_t sport, bool resp, uint8_t rcode)
+{
+	uint8_t m[512];
+	size_t o = 12;
+	const char *s = name;
+	static const uint8_t resolver[4] = { 10, 250, 255, 53 };
+
+	memset(m, 0, 12);
+	put16(m, (uint16_t)(sport * 31u));
+	m[2] = resp ? 0x81 : 0x01;
+	m[3] = resp ? (uint8_t)(0x80 | rcode) : 0;
+	m[5] = 1;
+	while (*s && o < 400) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+		m[o++] = (uint8_t)l;
+		memcpy(m + o, s, l);
+		o += l;
+		s += l + (dot ? 1 : 0);
+	}
+	m[o++] = 0;
+	put16(m + o, qtype);
+	put16(m + o + 2, 1);
+	o += 4;
+	if (resp)
+		atk_udp(g, a, resolver, 53, a->src, sport, m, (unsigned)o);
+	else
+		atk_udp(g, a, a->src, sport, resolver, 53, m, (unsigned)o);
+}
+
+static void atk_probe(struct gen *g, struct attack *a)
+{
+	uint64_t i = a->done;
+	uint8_t d[4], s[4];
+	uint16_t sp = (uint16_t)(32768 + rng_next(&arng) % 28000);
+	uint32_t seq = (uint32_t)rng_next(&arng), sseq = (uint32_t)rng_next(&arng);
+	unsigned r100 = (unsigned)(rng_next(&arng) % 100);
+	char name[256], lab[64];
+
+	memcpy(d, a->dst, 4);
+	switch (a->kind) {
+	case ATK_VSCAN: {
+		/* every port once, in a scrambled order */
+		uint16_t port = (uint16_t)(1 + (i * 40503u) % 65535u);
+		bool open = port == 22 || port == 80 || port == 443 || r100 < 2;
+		atk_tcp(g, a, a->src, sp, d, port, seq, 0, TH_SYN, NULL, 0);
+		if (open) {
+			atk_tcp(g, a, d, port, a->src, sp, sseq, seq + 1, TH_SYN | TH_ACK, NULL, 0);
+			atk_tcp(g, a, a->src, sp, d, port, seq + 1, 0, TH_RST, NULL, 0);
+		} else {
+			atk_tcp(g, a, d, port, a->src, sp, 0, seq + 1, TH_RST | TH_ACK, NULL, 0);
+		}
+		break;
+	}
+	case ATK_HSCAN:
+	case ATK_SWEEP:
+		d[2] = (uint8_t)((i + 1) >> 8);
+		d[3] = (uint8_t)(i + 1);
+		if (a->kind == ATK_SWEEP) {
+			atk_icmp(g, a, a->src, d, 8, (uint16_t)(a - attacks), (uint16_t)i, 32);
+			if (r100 < 20)
+				atk_icmp(g, a, d, a->src, 0, (uint16_t)(a - attacks), (uint16_t)i, 32);
+			break;
+		}
+		atk_tcp(g, a, a->src, sp, d, a->port, seq, 0, TH_SYN, NULL, 0);
+		if (r100 < 10) {
+			atk_tcp(g, a, d, a->port, a->src, sp, sseq, seq + 1, TH_SYN | TH_ACK, NULL, 0);
+			atk_tcp(g, a, a->src, sp, d, a->port, seq + 1, 0, TH_RST, NULL, 0);
+		} else if (r100 < 30) {
+			atk_tcp(g, a, d, a->port, a->src, sp, 0, seq + 1, TH_RST | TH_ACK, NULL, 0);
+		}
+		break;
+	case ATK_SYNFLOOD:
+		/* spoofed sources: one SYN each; the victim answers into the void */
+		put32(s, (uint32_t)rng_next(&arng) | 0x01000000u);
+		if (s[0] == 10 || s[0] >= 224 || s[0] == 127 || s[0] == 198)
+			s[0] = 45;
+		atk_tcp(g, a, s, sp, d, a->port, seq, 0, TH_SYN, NULL, 0);
+		atk_tcp(g, a, d, a->port, s, sp, sseq, seq + 1, TH_SYN | TH_ACK, NULL, 0);
+		break;
+	case ATK_UDPFLOOD: {
+		uint8_t pay[512];
+		memset(pay, 0x5a, sizeof(pay));
+		/* fifty bots (198.19.K.1-50) at one service port */
+		s[0] = 198;
+		s[1] = 19;
+		s[2] = (uint8_t)(a - attacks);
+		s[3] = (uint8_t)(1 + r100 % 50);
+		atk_udp(g, a, s, sp, d, a->port, pay, 512);
+		break;
+	}
+	case ATK_ICMPFLOOD:
+		s[0] = 198;
+		s[1] = 19;
+		s[2] = (uint8_t)(a - attacks);
+		s[3] = (uint8_t)(1 + r100 % 50);
+		atk_icmp(g, a, s, d, 8, (uint16_t)r100, (uint16_t)i, 56);
+		break;
+	case ATK_BRUTE: {
+		/* one failed login: handshake, banners, key exchange and a
+		 * password try, then the server closes */
+		static const char sb[] = "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n";
+		static const char cb[] = "SSH-2.0-libssh_0.9.6\r\n";
+		uint8_t blob[600];
+		uint32_t c = seq + 1, v = sseq + 1;
+		uint16_t port = a->port;
+
+		rng_bytes(&arng, blob, sizeof(blob));
+		atk_tcp(g, a, a->src, sp, d, port, seq, 0, TH_SYN, NULL, 0);
+		atk_tcp(g, a, d, port, a->src, sp, sseq, c, TH_SYN | TH_ACK, NULL, 0);
+		atk_tcp(g, a, a->src, sp, d, port, c, v, TH_ACK, NULL, 0);
+		atk_tcp(g, a, d, port, a->src, sp, v, c, TH_PSH | TH_ACK, sb, sizeof(sb) - 1);
+		v += sizeof(sb) - 1;
+		atk_tcp(g, a, a->src, sp, d, port, c, v, TH_PSH | TH_ACK, cb, sizeof(cb) - 1);
+		c += sizeof(cb) - 1;
+		for (int k = 0; k < 3; k++) {
+			unsigned n1 = 100 + (unsigned)(rng_next(&arng) % 400);
+			unsigned n2 = 100 + (unsigned)(rng_next(&arng) % 400);
+			atk_tcp(g, a, a->src, sp, d, port, c, v, TH_PSH | TH_ACK, blob, n1);
+			c += n1;
+			atk_tcp(g, a, d, port, a->src, sp, v, c, TH_PSH | TH_ACK, blob, n2);
+			v += n2;
+		}
+		atk_tcp(g, a, d, port, a->src, sp, v, c, TH_FIN | TH_ACK, NULL, 0);
+		atk_tcp(g, a, a->src, sp, d, port, c, v + 1, TH_FIN | TH_ACK, NULL, 0);
+		atk_tcp(g, a, d, port, a->src, sp, v + 1, c + 1, TH_ACK, NULL, 0);
+		break;
+	}
+	case ATK_DNSTUN:
+		rand_label(lab, 52, "abcdefghijklmnopqrstuvwxyz234567");
+		snprintf(name, sizeof(name), "%s.%04x.t.exfil-%u.example", lab,
+			 (unsigned)(i & 0xffff), (unsigned)(a - attacks));
+		atk_dns(g, a, name, 16, sp, false, 0);
+		atk_dns(g, a, name, 16, sp, true, 0);
+		break;
+	case ATK_DGA:
+		rand_label(lab, 10 + (unsigned)(rng_next(&arng) % 6), "abcdefghijklmnopqrstuvwxyz");
+		snprintf(name, sizeof(name), "%s.%s", lab, i % 3 == 0 ? "com" : i % 3 == 1 ? "net" : "info");
+		atk_dns(g, a, name, 1, sp, false, 0);
+		atk_dns(g, a, name, 1, sp, true, 3);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Write every probe due by now_ps (UINT64_MAX: all that are left). */
+static void atk_pump(struct gen *g, uint64_t now_ps)
+{
+	for (;;) {
+		struct attack *best = NULL;
+		uint64_t bt = UINT64_MAX;
+
+		/* the earliest due probe of all attacks first: time order */
+		for (unsigned k = 0; k < nattacks; k++) {
+			struct attack *a = &attacks[k];
+			uint64_t t;
+
+			if (!a->iv_ps) {
+				a->start_ps = (uint64_t)(a->start_s * 1e12);
+				a->iv_ps = (uint64_t)(1e12 / a->rate);
+				if (!a->iv_ps)
+					a->iv_ps = 1;
+			}
+			if (a->done >= a->count)
+				continue;
+			t = a->start_ps + a->done * a->iv_ps;
+			if (t <= now_ps && t < bt) {
+				bt = t;
+				best = a;
+			}
+		}
+		if (!best)
+			return;
+		best->last_ps = bt;
+		atk_probe(g, best);
+		best->done++;
+	}
+}
+
+static void write_attack_truth(const struct gen *g, FILE *f)
+{
+	for (unsigned k = 0; k < nattacks; k++) {
+		const struct attack *a = &attacks[k];
+		uint64_t t0 = g->o->start_s * 1000000ull + a->start_ps / 1000000u;
+		char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, a->src, s, sizeof(s));
+		inet_ntop(AF_INET, a->dst, d, sizeof(d));
+		fprintf(f, "{\"attack\":");
+		json_str(f, atk_info[a->kind].name);
+		fprintf(f, ",\"spec\":");
+		json_str(f, a->spec);
+		fprintf(f, ",\"detector\":\"%s\",\"key\":\"%s\",\"entity\":\"%s\","
+			"\"src_ip\":\"%s\",\"dest_ip\":\"%s\",\"dest_port\":%u,"
+			"\"start_us\":%" PRIu64 ",\"interval_us\":%.3f,\"probes\":%" PRIu64
+			",\"end_us\":%" PRIu64 ",\"packet_index\":%" PRIu64 ",\"packets\":%" PRIu64 "}\n",
+			atk_info[a->kind].detector, atk_info[a->kind].key,
+			strcmp(atk_info[a->kind].key, "src_ip") == 0 ? s : d, s, d, a->port,
+			t0, a->iv_ps / 1e6, a->done,
+			t0 + (a->done ? (a->done - 1) * a->iv_ps / 1000000u : 0),
+			a->first_frame, a->frames);
+	}
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static double mono_s(void)
@@ -2330,6 +2807,7 @@ int main(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	g.o = &o;
 	rng_seed(&g.r, o.seed);
+	rng_seed(&arng, o.seed ^ 0xa77ac4ULL);
 	g.iv_ps = (uint64_t)(1e12 / o.rate);
 	if (g.iv_ps < 1)
 		g.iv_ps = 1;
@@ -2344,6 +2822,8 @@ int main(int argc, char **argv)
 	budget_init(&g);
 	out_open(&g);
 	generate(&g);
+	/* attacks outlasting the background */
+	atk_pump(&g, UINT64_MAX);
 	out_close(&g);
 	free(g.clients);
 	free(g.servers);
@@ -2353,8 +2833,22 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.nplants; i++)
 		if (!o.plants[i].frame_first || !o.plants[i].frame_last)
 			die("internal error: plant '%s' was not written", o.plants[i].spec);
-	if (o.truth_path)
+	if (o.truth_path) {
+		FILE *f;
+
 		write_truth(&g);
+		if (nattacks) {
+			f = fopen(o.truth_path, "a");
+			if (!f)
+				die("cannot append to %s: %s", o.truth_path, strerror(errno));
+			write_attack_truth(&g, f);
+			if (fclose(f) != 0)
+				die("write %s: %s", o.truth_path, strerror(errno));
+		}
+	}
+	for (unsigned k = 0; k < nattacks; k++)
+		free(attacks[k].spec);
+	free(attacks);
 	for (unsigned i = 0; i < o.nplants; i++) {
 		free((void *)o.plants[i].spec);
 		free(o.plants[i].bytes);
@@ -2366,9 +2860,9 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		PROG ": frames=%" PRIu64 " bytes=%" PRIu64 " file_bytes=%" PRIu64
 		" tcp_flows=%" PRIu64 " (http %" PRIu64 ", tls %" PRIu64 ", raw %" PRIu64 ")"
-		" dns_queries=%" PRIu64 " planted=%u in %.2f s (%.0f MB/s)\n",
+		" dns_queries=%" PRIu64 " planted=%u attacks=%u in %.2f s (%.0f MB/s)\n",
 		g.frames, g.wire_bytes, g.file_bytes, g.tcp_started,
 		g.app_count[APP_HTTP], g.app_count[APP_TLS], g.app_count[APP_RAW],
-		g.dns_started, o.nplants, dt, dt > 0 ? g.file_bytes / dt / 1e6 : 0.0);
+		g.dns_started, o.nplants, nattacks, dt, dt > 0 ? g.file_bytes / dt / 1e6 : 0.0);
 	return 0;
 }

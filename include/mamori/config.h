@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "mamori/applayer.h"
+#include "mamori/anomaly.h"
 #include "mamori/decode.h"
 #include "mamori/defrag.h"
 #include "mamori/flow.h"
@@ -136,6 +137,8 @@ struct mamori_config {
 	bool eve_payload, eve_payload_printable;
 	bool community_id;             /* outputs.eve-log.community-id */
 	bool console_alerts;           /* outputs.console.enabled */
+
+	struct anomaly_config anomaly; /* anomaly.* */
 };
 
 /* Fill *rc from a validated config. Returns 0 or -1 with *err naming the

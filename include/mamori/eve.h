@@ -37,6 +37,20 @@ struct event_alert {
 	char metadata[EVENT_METADATA_MAX];
 };
 
+/* An anomaly alert (DESIGN.md: alert.category "Anomaly" and this object);
+ * detector "" on every other alert. */
+struct event_anomaly {
+	char detector[24];
+	float score;               /* >= 1 alarms */
+	float threshold;           /* what the driving feature had to reach */
+	uint32_t window_s;
+	uint32_t update;           /* 0: the episode's first alert, then 1, 2.. */
+	uint64_t first_us;         /* episode start */
+	uint64_t probes;           /* attempts, packets or queries so far */
+	uint8_t victim;            /* keyed by destination (floods) */
+	char features[320];        /* JSON object body, e.g. "\"syn_rate\":1500" */
+};
+
 struct event_flow {
 	uint64_t pkts_toserver, pkts_toclient;
 	uint64_t bytes_toserver, bytes_toclient;
@@ -64,6 +78,7 @@ struct event_record {
 	struct event_flow flow;
 	struct event_alert alert;
 	struct app_meta app;       /* alert on an app-layer match; proto 0: none */
+	struct event_anomaly anomaly;
 	uint16_t payload_len;
 	uint8_t payload[EVENT_PAYLOAD_MAX];
 };

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mamori/anomaly.h"
 #include "mamori/applayer.h"
 #include "mamori/capture.h"
 #include "mamori/defrag.h"
@@ -69,6 +70,8 @@ struct stats_snapshot {
 	struct applayer_stats app;
 	struct detect_stats detect;
 	struct output_stats output;
+	bool has_anomaly;        /* anomaly.enabled: anomaly is set */
+	struct anomaly_stats anomaly;
 };
 
 /* Relaxed, tear-free copy of a counter block written by another thread:

@@ -95,6 +95,7 @@ struct worker {
 	struct detect_thread *det_retired;
 	int exited;                /* worker loop over; no more swaps (atomic) */
 	struct worker_counters ctr;
+	struct anomaly_tap *anom;  /* anomaly.h hooks; NULL: scoring off */
 	uint64_t now_us;           /* latest packet time seen */
 	bool finishing;            /* shutdown: flow records wait for room */
 

@@ -372,6 +372,39 @@ static void eve_app(struct json_buf *j, const struct app_meta *m, bool *first)
 	}
 }
 
+static void kv_float(struct json_buf *j, const char *k, float v, bool *first)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%.3f", (double)v);
+
+	json_key(j, k, first);
+	json_raw(j, b, n > 0 && (size_t)n < sizeof(b) ? (size_t)n : 0);
+}
+
+/* DESIGN.md's anomaly object: what drove the alert and since when. */
+static void eve_anomaly(struct json_buf *j, const struct event_anomaly *a, bool *first)
+{
+	size_t flen = strnlen(a->features, sizeof(a->features));
+	bool f = true;
+
+	json_key(j, "anomaly", first);
+	json_raw(j, "{", 1);
+	kv_str(j, "detector", a->detector, sizeof(a->detector), &f);
+	kv_float(j, "score", a->score, &f);
+	kv_float(j, "threshold", a->threshold, &f);
+	kv_u64(j, "window_s", a->window_s, &f);
+	json_key(j, "features", &f);
+	json_raw(j, "{", 1);
+	json_raw(j, a->features, flen);
+	json_raw(j, "}", 1);
+	kv_ts(j, "first_seen", a->first_us, &f);
+	kv_u64(j, "probes", a->probes, &f);
+	kv_u64(j, "update", a->update, &f);
+	json_key(j, "keyed_by", &f);
+	json_cstr(j, a->victim ? "dest_ip" : "src_ip");
+	json_raw(j, "}", 1);
+}
+
 static void eve_alert_body(struct json_buf *j, const struct eve_ctx *ctx,
 			   const struct event_record *ev, bool *first)
 {
@@ -398,6 +431,8 @@ static void eve_alert_body(struct json_buf *j, const struct eve_ctx *ctx,
 		json_raw(j, "}", 1);
 	}
 	json_raw(j, "}", 1);
+	if (ev->anomaly.detector[0])
+		eve_anomaly(j, &ev->anomaly, first);
 	if (ev->app.proto)
 		eve_app(j, &ev->app, first);
 
@@ -757,6 +792,19 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	kv_u64(j, "ring_drops", o->ring_drops, &f2);
 	kv_u64(j, "alerts_printed", o->alerts_printed, &f2);
 	json_raw(j, "}", 1);
+
+	if (s->has_anomaly) {
+		const struct anomaly_stats *an = &s->anomaly;
+
+		f2 = true;
+		json_key(j, "anomaly", &f1);
+		json_raw(j, "{", 1);
+#define F(field) kv_u64(j, #field, an->field, &f2)
+		F(events); F(ring_drops); F(alerts); F(alert_drops); F(evictions);
+		F(rejected); F(sources); F(victims); F(memory); F(ticks);
+#undef F
+		json_raw(j, "}", 1);
+	}
 
 	json_raw(j, "}", 1);
 	eve_sensor(j, ctx, &first);

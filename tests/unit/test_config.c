@@ -328,6 +328,44 @@ static void test_apply_rejects(void)
 	config_free(c);
 }
 
+/* anomaly.*: values land in rc->anomaly; a bad allowlist entry or TRW
+ * parameters that do not separate the hypotheses are refused by line */
+static void test_apply_anomaly(void)
+{
+	struct config *c = config_new_default();
+	struct mamori_config m;
+	struct config_error e;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(config_apply(c, &m, &e), 0);
+	CU_ASSERT(m.anomaly.enabled);
+	CU_ASSERT_EQUAL(m.anomaly.memcap, 64u << 20);
+	CU_ASSERT_EQUAL(m.anomaly.nallow, 0);
+	CU_ASSERT_EQUAL(config_load_string(c,
+		"anomaly:\n  memcap: 8mb\n  allowlist: [192.0.2.0/24, \"2001:db8::1\"]\n"
+		"  syn-flood:\n    min-rate: 250\n  dga:\n    enabled: no\n", "a.yaml", &e), 0);
+	CU_ASSERT_EQUAL_FATAL(config_validate(c, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(config_apply(c, &m, &e), 0);
+	CU_ASSERT_EQUAL(m.anomaly.memcap, 8u << 20);
+	CU_ASSERT_EQUAL(m.anomaly.nallow, 2);
+	CU_ASSERT_EQUAL(m.anomaly.allow[0].plen, 24);
+	CU_ASSERT_EQUAL(m.anomaly.allow[1].ver, 6);
+	CU_ASSERT_EQUAL(m.anomaly.syn_flood_rate, 250);
+	CU_ASSERT(!m.anomaly.dga);
+	CU_ASSERT(m.anomaly.dns_tunnel);
+	CU_ASSERT_EQUAL(config_load_string(c,
+		"anomaly:\n  allowlist:\n    - 10.0.0.0/8\n    - 10.0.0.300/8\n", "b.yaml", &e), 0);
+	CU_ASSERT_EQUAL(config_apply(c, &m, &e), -1);
+	CU_ASSERT_STRING_EQUAL(e.key, "anomaly.allowlist");
+	CU_ASSERT_STRING_EQUAL(e.file, "b.yaml");
+	CU_ASSERT(strstr(e.msg, "10.0.0.300/8") != NULL);
+	CU_ASSERT_EQUAL(config_load_string(c,
+		"anomaly:\n  allowlist: []\n  scan:\n    trw-scanner-success: 90\n", "c.yaml", &e), 0);
+	CU_ASSERT_EQUAL(config_apply(c, &m, &e), -1);
+	CU_ASSERT_STRING_EQUAL(e.key, "anomaly.scan.trw-scanner-success");
+	config_free(c);
+}
+
 /* ---- files and --set ------------------------------------------------------- */
 
 static void test_load_file_merges(void)
@@ -988,6 +1026,7 @@ static const struct test_case default_cases[] = {
 	{ "default loads and validates", test_default_valid },
 	{ "apply defaults", test_apply_defaults },
 	{ "apply values", test_apply_values },
+	{ "apply anomaly", test_apply_anomaly },
 	{ "apply rejects unusable values", test_apply_rejects },
 	{ "doc/mamori.yaml equals the default", test_doc_matches_default },
 	{ NULL, NULL }
