@@ -158,7 +158,9 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 	fc.max_flows = max_flows;
 	fc.hash_size = rc->flow_hash_size;
 	fc.worker_id = (uint16_t)id;
-	if (rc->applayer.enabled) {
+	/* Without rules no inspection point has a consumer (mamori writes no
+	 * protocol logs): reassembly and parsing would be pure cost. */
+	if (rc->applayer.enabled && engine) {
 		/* rc's memcaps are this worker's share (the caller divides) */
 		struct applayer_config ac = rc->applayer;
 

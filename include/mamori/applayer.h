@@ -10,6 +10,9 @@
  * probe within its first APP_PROBE_BYTES per direction is marked failed
  * and costs nothing more.
  *
+ * The worker runs it only when rules are loaded: mamori writes no protocol
+ * logs, so without rules nothing would consume what the parsers produce.
+ *
  * Parser states come from a per-worker pool: freed states are kept for the
  * next flow, new ones are allocated (once per flow, never per packet) while
  * the pool's memory stays under app-layer memcap; past it the flow is not
