@@ -838,6 +838,10 @@ int main(int argc, char **argv)
 	uint64_t mem0;
 	int status;
 
+	/* A reload request before the reloader runs, or on a sensor without
+	 * rules, must not end it (SIGHUP's default): ignored until then. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	memset(&cli, 0, sizeof(cli));
 	memset(&rc, 0, sizeof(rc));
 	if (parse_cli(argc, argv, &cli) < 0) {

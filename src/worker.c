@@ -76,6 +76,38 @@ static void event_set_flow(const struct worker *w, struct event_record *ev,
 	ev->flow.tcp_state = f->tcp_state;
 }
 
+/* Payload-less packets of f, to server and to client, for inspections at
+ * flow end. */
+static void flow_pseudo_packets(const struct flow *f, struct packet *ts, struct packet *tc)
+{
+	const union ip_addr *cs, *sd;
+	uint16_t cp, sp;
+
+	flow_endpoints(f, &cs, &cp, &sd, &sp);
+	memset(ts, 0, sizeof(*ts));
+	ts->ip_ver = f->key.ip_ver;
+	ts->proto = f->key.proto;
+	ts->flags = f->key.ip_ver == 4 ? PKT_IPV4 : PKT_IPV6;
+	ts->ts_us = f->last_us;
+	ts->ttl = 64;
+	ts->src = *cs;
+	ts->dst = *sd;
+	ts->sport = cp;
+	ts->dport = sp;
+	if (f->key.vlan) {
+		ts->vlan_count = 1;
+		ts->vlan[0] = f->key.vlan;
+	}
+	*tc = *ts;
+	tc->src = *sd;
+	tc->dst = *cs;
+	tc->sport = sp;
+	tc->dport = cp;
+}
+
+static void on_app_inspect(void *arg, const struct packet *p, struct flow *f,
+			   const struct app_inspect *in);
+
 /* Flow end: a flow record for the output thread, when configured. */
 static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
@@ -84,9 +116,19 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	const union ip_addr *cs, *sd;
 	uint16_t cp, sp;
 
-	/* stream blocks and parser state go back before the flow is reused */
-	if (w->al)
-		applayer_flow_end(w->al, f);
+	/* stream blocks and parser state go back before the flow is reused;
+	 * what the parsers still produce is inspected against payload-less
+	 * packets of the flow, one per direction, as Suricata does */
+	if (w->al) {
+		const struct packet *pseudo[2] = { &w->fpkt[0], &w->fpkt[1] };
+
+		if (f->app.proto != APP_PROTO_UNKNOWN && f->app.proto != APP_PROTO_FAILED) {
+			flow_pseudo_packets(f, &w->fpkt[0], &w->fpkt[1]);
+			applayer_flow_end(w->al, f, pseudo, on_app_inspect, w);
+		} else {
+			applayer_flow_end(w->al, f, NULL, NULL, NULL);
+		}
+	}
 	anomaly_flow_end(w->anom, f);
 	if (!w->flow_records)
 		return;
@@ -253,15 +295,15 @@ void worker_destroy(struct worker *w)
 
 bool worker_poll_detect(struct worker *w)
 {
-	struct detect_thread *nd;
+	struct detect_thread *nd = __atomic_load_n(&w->det_next, __ATOMIC_ACQUIRE);
 
-	if (!__atomic_load_n(&w->det_next, __ATOMIC_RELAXED))
-		return false;
-	nd = __atomic_exchange_n(&w->det_next, NULL, __ATOMIC_ACQ_REL);
 	if (!nd)
 		return false;
+	/* the old thread is parked before det_next reads empty, so the
+	 * reloader, seeing it empty, always finds the old one to free */
 	__atomic_store_n(&w->det_retired, w->det, __ATOMIC_RELEASE);
 	w->det = nd;
+	__atomic_store_n(&w->det_next, NULL, __ATOMIC_RELEASE);
 	return true;
 }
 
@@ -327,9 +369,25 @@ static inline void process_packet(struct worker *w, const uint8_t *data, uint32_
 		return;
 	if (p->ts_us > w->now_us)
 		w->now_us = p->ts_us;
-	inspect_packet(w, p);
-	if (w->defrag && (p->flags & PKT_FRAGMENT))
+	if (w->defrag && (p->flags & PKT_FRAGMENT)) {
+		/* As Suricata: a fragment is inspected as an IP packet only
+		 * (its transport header, even in the first fragment, is not
+		 * trusted: the host may never complete the datagram); its
+		 * transport belongs to the reassembled datagram alone, so
+		 * no flow, stream or parser sees the fragment itself. */
+		uint32_t flags = p->flags;
+		enum flow_dir dir;
+
+		p->flags &= ~(uint32_t)PKT_FRAG_FIRST;
+		/* no flow: counted as such (flow.no_flow) */
+		(void)flow_packet(w->flows, p, &dir);
+		if (w->det)
+			detect_packet(w->det, p, NULL, FLOW_TOSERVER, on_alert, w);
+		p->flags = flags;
 		defrag_fragment(w, p);
+		return;
+	}
+	inspect_packet(w, p);
 }
 
 void worker_process_packet(struct worker *w, const uint8_t *data, uint32_t caplen,

@@ -73,8 +73,10 @@ typedef void (*applayer_inspect_fn)(void *arg, const struct packet *p, struct fl
 void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
 		     enum flow_dir dir, applayer_inspect_fn cb, void *arg);
 
-/* The flow ends: parse what the streams still hold (no packet: no
- * inspection), give the stream blocks and the parser state back. */
-void applayer_flow_end(struct applayer *al, struct flow *f);
+/* The flow ends: parse what the streams still hold, inspected against
+ * pseudo[dir], a payload-less packet of the flow in that direction (NULL:
+ * not inspected), and give the stream blocks and the parser state back. */
+void applayer_flow_end(struct applayer *al, struct flow *f, const struct packet *const pseudo[2],
+		       applayer_inspect_fn cb, void *arg);
 
 #endif

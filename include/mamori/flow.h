@@ -101,6 +101,11 @@ struct flow {
 		void *state;             /* parser state from the worker's pool */
 		uint8_t proto;           /* enum app_proto */
 		uint8_t done;            /* bit per direction: parser finished */
+		/* the first bytes of each direction, probed together while the
+		 * protocol is unknown (a request split as "GE" + "T /" still
+		 * reads as HTTP) */
+		uint8_t prelen[2];
+		uint8_t pre[2][24];
 	} app;
 };
 

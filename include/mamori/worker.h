@@ -107,6 +107,7 @@ struct worker {
 
 	struct packet pkt;         /* scratch packet being processed */
 	struct packet rpkt;        /* a reassembled datagram being processed */
+	struct packet fpkt[2];     /* flow end: pseudo packets per direction */
 };
 
 struct detect_engine;

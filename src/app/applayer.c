@@ -231,23 +231,43 @@ static bool port_is(const struct flow *f, uint16_t port)
 	return f->key.port[0] == port || f->key.port[1] == port;
 }
 
-/* Pick a TCP flow's protocol from the first bytes of a direction. */
+static void parse(struct deliver_ctx *c, int d, const uint8_t *data, uint32_t len,
+		  unsigned flags);
+
+/* Pick a TCP flow's protocol from the first bytes of a direction: the
+ * probes see the direction's first bytes gathered across deliveries. When
+ * one matches, the bytes gathered before this delivery are parsed first
+ * (the caller then parses this delivery). */
 static void detect_proto(struct deliver_ctx *c, const uint8_t *data, uint32_t len)
 {
 	struct flow *f = c->f;
+	int d = c->dir;
+	uint8_t *pre = f->app.pre[d];
+	uint32_t had = f->app.prelen[d], take = sizeof(f->app.pre[d]) - had;
 	uint8_t proto = APP_PROTO_UNKNOWN;
+	uint8_t old[sizeof(f->app.pre[d])];
 
-	if (http_probe(data, len, c->dir == FLOW_TOSERVER))
+	if (take > len)
+		take = len;
+	memcpy(pre + had, data, take);
+	f->app.prelen[d] = (uint8_t)(had + take);
+	if (http_probe(pre, f->app.prelen[d], d == FLOW_TOSERVER))
 		proto = APP_PROTO_HTTP;
-	else if (tls_probe(data, len))
+	else if (tls_probe(pre, f->app.prelen[d]))
 		proto = APP_PROTO_TLS;
-	else if (port_is(f, 53) && dns_probe(data, len, true))
+	else if (port_is(f, 53) && dns_probe(pre, f->app.prelen[d], true))
 		proto = APP_PROTO_DNS;
 	if (proto != APP_PROTO_UNKNOWN) {
-		start_proto(c->al, f, proto);
+		/* start_proto may not touch pre, but keep the bytes safe */
+		memcpy(old, pre, had);
+		if (start_proto(c->al, f, proto) && had)
+			parse(c, d, old, had, 0);
 		return;
 	}
-	if (f->app.stream[0].offset + f->app.stream[1].offset >= APP_PROBE_BYTES) {
+	/* both prefixes full and nothing matched, or enough bytes seen */
+	if ((f->app.prelen[0] == sizeof(f->app.pre[0]) &&
+	     f->app.prelen[1] == sizeof(f->app.pre[1])) ||
+	    f->app.stream[0].offset + f->app.stream[1].offset >= APP_PROBE_BYTES) {
 		f->app.proto = APP_PROTO_FAILED;
 		c->al->st.flows[APP_PROTO_FAILED]++;
 	}
@@ -346,10 +366,22 @@ void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f
 	stream_segment(al->sp, &f->app.stream[dir], p->tcp_seq,
 		       p->payload_off ? p->data + p->payload_off : NULL,
 		       p->payload_off ? p->payload_len : 0, p->tcp_flags, deliver, &c);
-	/* a RST ends both directions */
-	if ((p->tcp_flags & STREAM_TH_RST) && f->app.proto != APP_PROTO_FAILED) {
-		struct deliver_ctx o = { al, p, f, (enum flow_dir)!dir, cb, arg };
+	/* a RST the stream accepted ends both directions; what the other
+	 * direction still held is inspected against the RST seen from that
+	 * side (endpoints swapped), so address and port checks hold */
+	if ((p->tcp_flags & STREAM_TH_RST) && (f->app.stream[dir].flags & STREAM_DIR_RST) &&
+	    (f->app.stream[!dir].flags & STREAM_DIR_INIT) &&
+	    !(f->app.stream[!dir].flags & STREAM_DIR_CLOSED) &&
+	    f->app.proto != APP_PROTO_FAILED) {
+		struct packet sw = *p;
+		struct deliver_ctx o = { al, &sw, f, (enum flow_dir)!dir, cb, arg };
 
+		sw.src = p->dst;
+		sw.dst = p->src;
+		sw.sport = p->dport;
+		sw.dport = p->sport;
+		sw.payload_off = 0;
+		sw.payload_len = 0;
 		stream_dir_flush(al->sp, &f->app.stream[!dir], deliver, &o);
 	}
 	/* nothing more to parse: hand the held blocks back at once */
@@ -359,10 +391,11 @@ void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f
 	}
 }
 
-void applayer_flow_end(struct applayer *al, struct flow *f)
+void applayer_flow_end(struct applayer *al, struct flow *f, const struct packet *const pseudo[2],
+		       applayer_inspect_fn cb, void *arg)
 {
 	for (int d = 0; d < 2; d++) {
-		struct deliver_ctx c = { al, NULL, f, (enum flow_dir)d, NULL, NULL };
+		struct deliver_ctx c = { al, pseudo ? pseudo[d] : NULL, f, (enum flow_dir)d, cb, arg };
 
 		if (f->app.proto == APP_PROTO_FAILED || f->key.proto != 6)
 			stream_dir_release(al->sp, &f->app.stream[d]);

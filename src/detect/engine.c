@@ -286,7 +286,7 @@ static int build_app_group(struct detect_engine *e, int a, const char *cache_dir
 						  &cerr, cst);
 			if (hr == HS_SUCCESS)
 				break;
-			if (!cerr || cerr->expression < 0) {
+			if (!cerr || cerr->expression < 0 || (unsigned)cerr->expression >= n) {
 				snprintf(err, errlen, "hyperscan: %s",
 					 cerr ? cerr->message : "compile failed");
 				hs_free_compile_error(cerr);
@@ -1192,6 +1192,17 @@ uint64_t detect_packet_scan_only(struct detect_thread *t, const struct packet *p
 	return n;
 }
 
+/* The app.h protocol of a rule header's protocol, when mamori parses it. */
+static uint8_t rule_app_proto(uint8_t app)
+{
+	switch (app) {
+	case RULE_APP_HTTP: return APP_PROTO_HTTP;
+	case RULE_APP_TLS: return APP_PROTO_TLS;
+	case RULE_APP_DNS: return APP_PROTO_DNS;
+	default: return APP_PROTO_UNKNOWN;
+	}
+}
+
 /* Check and, when it matches, act on one candidate rule; true when it is a
  * pass rule that matched. */
 static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
@@ -1200,6 +1211,12 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 		     unsigned *alerts)
 {
 	if (dr->has_bit_checks && !bits_possible(dr, f))
+		return false;
+	/* a packet rule naming an app protocol (alert http ... content:..):
+	 * once the flow's protocol is known, it decides, not the port */
+	if (!in && f && dr->r->app && f->app.proto != APP_PROTO_UNKNOWN &&
+	    rule_app_proto(dr->r->app) != APP_PROTO_UNKNOWN &&
+	    rule_app_proto(dr->r->app) != f->app.proto)
 		return false;
 	if (!header_match(t, dr->r, p, in != NULL))
 		return false;

@@ -224,6 +224,48 @@ static bool is_chain_op(uint8_t type)
 	}
 }
 
+static bool val_ok(const struct rule_val *v, uint32_t defined)
+{
+	return v->var < 0 || (defined >> v->var) & 1;
+}
+
+/* Every variable the chain reads was set earlier in the chain. */
+static bool vars_defined_in_order(const struct rule *r, const uint16_t *chain, uint16_t n)
+{
+	uint32_t defined = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rule_opt *o = &r->opts[chain[i]];
+
+		switch (o->type) {
+		case RULE_OPT_CONTENT:
+			if (!val_ok(&o->u.content.offset, defined) ||
+			    !val_ok(&o->u.content.depth, defined) ||
+			    !val_ok(&o->u.content.distance, defined) ||
+			    !val_ok(&o->u.content.within, defined))
+				return false;
+			break;
+		case RULE_OPT_ISDATAAT:
+			if (!val_ok(&o->u.isdataat.n, defined))
+				return false;
+			break;
+		case RULE_OPT_BYTE_TEST:
+		case RULE_OPT_BYTE_JUMP:
+		case RULE_OPT_BYTE_EXTRACT:
+			if ((o->u.byte.nbytes_var >= 0 && !((defined >> o->u.byte.nbytes_var) & 1)) ||
+			    !val_ok(&o->u.byte.value, defined) || !val_ok(&o->u.byte.offset, defined) ||
+			    !val_ok(&o->u.byte.post_offset, defined))
+				return false;
+			if (o->type == RULE_OPT_BYTE_EXTRACT && o->u.byte.result >= 0)
+				defined |= 1u << o->u.byte.result;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
 /*
  * The chain holds the payload ops of every buffer the rule inspects,
  * grouped by buffer (in the order the buffers first appear, each group in
@@ -322,6 +364,13 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	for (uint16_t k = 0; k < nsegs; k++)
 		for (uint16_t i = segs[k].start; i + 1 < segs[k].start + segs[k].n; i++)
 			retry[i] = op_relative(&r->opts[chain[i + 1]]);
+	/* Grouping by buffer may move a use of a byte_extract variable
+	 * before its definition (buffers X, Y, X): such a rule would read a
+	 * value not yet set, so it is not run. */
+	if (!vars_defined_in_order(r, chain, n)) {
+		why = DETECT_SKIP_KEYWORD;
+		goto fail;
+	}
 	dr->r = r;
 	dr->chain = chain;
 	dr->retry = retry;
@@ -940,6 +989,8 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 		return false;
 	c.dr = dr;
 	c.v = v;
+	/* prepare made sure every variable is set before it is read */
+	memset(c.vars, 0, sizeof(c.vars));
 	/* byte_extract variables carry across buffers (Suricata) */
 	for (uint16_t k = 0; k < dr->nsegs; k++) {
 		const struct detect_seg *sg = &dr->segs[k];

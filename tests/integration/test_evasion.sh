@@ -1,0 +1,43 @@
+#!/bin/bash
+# Evasions a sensor that reassembles and parses must not fall for; each
+# capture is crafted by evasion_pcaps.py, each case names the alerts it
+# must raise (sid:count, sorted).
+. "$(dirname "$0")/lib.sh"
+
+python3 "$(dirname "$0")/evasion_pcaps.py" "$WORK" || { fail "evasion_pcaps.py"; finish; }
+cat >"$WORK/ev.rules" <<'R'
+alert udp any any -> any 9999 (msg:"udp marker"; content:"FRAGMARKER"; sid:1;)
+alert tcp any any -> any 9998 (msg:"tcp marker"; content:"FRAGMARKER"; sid:2;)
+alert http any any -> any any (msg:"uri"; flow:to_server; http.uri; content:"/evil"; sid:3;)
+alert http 10.0.0.2 80 -> 10.0.0.1 any (msg:"body, server to client"; flow:to_client; file.data; content:"EVILBODY"; sid:4;)
+alert http any any -> any any (msg:"body"; flow:to_client; file.data; content:"EVILBODY"; sid:5;)
+alert http any any -> any any (msg:"var across buffers"; flow:to_server; http.uri; content:"/"; http.host; byte_extract:1,0,n,string,dec; http.uri; content:"evil"; distance:0; within:n; sid:9;)
+alert http any any -> any any (msg:"var in order"; flow:to_server; http.host; byte_extract:1,0,n,string,dec; http.uri; content:"/"; content:"evil"; distance:0; within:n; sid:10;)
+R
+
+# expect CAPTURE WANT DESCRIPTION
+expect() {
+	local out="$WORK/out-$1"
+	mkdir -p "$out"
+	"$MAMORI" -r "$WORK/$1.pcap" -S "$WORK/ev.rules" -l "$out" -k none -q >/dev/null 2>&1
+	check_eq "$3" "$2" "$(python3 - "$out/eve.json" <<'PY'
+import json, sys, collections
+c = collections.Counter(json.loads(l)["alert"]["signature_id"]
+                        for l in open(sys.argv[1]) if '"event_type":"alert"' in l)
+print(" ".join("%d:%d" % kv for kv in sorted(c.items())))
+PY
+)"
+}
+
+expect t1_udp "1:1" "a match inside the first fragment alerts once, on the datagram"
+expect t1_tcp "2:1" "the same for a fragmented TCP segment"
+expect t7 "3:1" "a lone first fragment never completed does not poison the stream"
+expect t2_split "3:1" "a request split as GE + T /evil is still HTTP"
+expect t2_ctl "3:1" "the same request unsplit (control)"
+expect t3_rst "3:1" "a RST with a bogus sequence does not end the other direction"
+expect t3_ctl "3:1" "the same without the RST (control)"
+expect t4_rst "4:1 5:1" "a close-delimited body ended by the client's RST, addressed right"
+expect t4_fin "4:1 5:1" "the same ended by the server's FIN"
+expect t5_end "4:1 5:1" "a body still open when the capture ends is inspected at flow end"
+expect t6 "3:1 10:1" "byte_extract used before its buffer's definition: rule not run"
+finish
