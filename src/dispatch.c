@@ -150,6 +150,9 @@ int dispatch_run(struct dispatch *d)
 					goto check;
 				}
 				b->linktype = (uint16_t)linktype;
+				/* once per batch (vDSO, no syscall): the capture
+				 * time alerts carry, for delivery latency */
+				b->capture_us = clock_wall_us();
 			}
 			b->d[b->n].ts_us = pk.ts_us;
 			b->d[b->n].off = b->used;

@@ -209,6 +209,7 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 	enum flow_dir dir;
 	struct flow *f;
 
+	w->batch_capture_us = b->capture_us;
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct pkt_desc *d = &b->d[i];
 
@@ -264,6 +265,7 @@ int worker_alert(struct worker *w, const struct packet *p, const struct flow *f,
 	ev->vlan[1] = p->vlan[1];
 	ev->worker = (uint16_t)w->id;
 	ev->ts_us = p->ts_us;
+	ev->capture_us = w->batch_capture_us;
 	ev->alert = *alert;
 	if (f)
 		event_set_flow(w, ev, f);
