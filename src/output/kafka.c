@@ -28,7 +28,7 @@
  * as p50/p99/max and resets every interval.
  *
  * Shutdown: poll (replaying too) until everything is acknowledged or
- * flush_timeout_ms passes (at once when all brokers are down), then purge
+ * flush_timeout_ms passes (a broker down at exit costs that long), then purge
  * librdkafka's queue into the spool and fsync it; the next start replays.
  */
 #define _GNU_SOURCE
@@ -78,6 +78,7 @@ struct kafka_sink {
 
 	bool spooling;
 	bool broker_down;
+	bool acked;                  /* the broker has acknowledged something */
 	bool purge;                  /* all brokers down: purge the queue */
 	bool fatal;
 	/* replay batch */
@@ -528,6 +529,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->st.delivered++;
 		s->broker_down = false;
+		s->acked = true;
 		lat_add(s, ts);
 		if (from_spool) {
 			s->st.replayed++;
@@ -662,7 +664,7 @@ static void replay(struct kafka_sink *s)
 		/* drained; direct again unless the brokers are known down
 		 * (then new records go on disk and replay finds out when the
 		 * broker is back) */
-		if (!s->broker_down && !s->fatal)
+		if (s->acked && !s->broker_down && !s->fatal)
 			s->spooling = false;
 		return;
 	}
@@ -791,8 +793,11 @@ struct kafka_sink *kafka_sink_create(const struct kafka_sink_config *sc,
 		spool_get_stats(s->spool, &ss);
 		log_notice("kafka %s: %" PRIu64 " records in %s from an earlier run: replaying "
 			   "them first", s->topic, ss.pending, s->cfg.spool_dir);
-		s->spooling = true;
 	}
+	/* Until a first acknowledgement shows the broker is there, records
+	 * go through the spool: a broker down at start, then a SIGKILL,
+	 * loses nothing that was only in librdkafka's memory. */
+	s->spooling = true;
 
 	conf = rd_kafka_conf_new();
 	if (!conf)
@@ -840,7 +845,7 @@ void kafka_sink_close(struct kafka_sink *s)
 	if (!s->rk)
 		return;
 	/* deliver what can be delivered, spool included, while time allows */
-	while (clock_mono_ns() / 1000u < deadline && !s->broker_down && !s->fatal) {
+	while (clock_mono_ns() / 1000u < deadline && !s->fatal) {
 		kafka_sink_poll(s);
 		if (rd_kafka_outq_len(s->rk) == 0 && !s->spooling)
 			break;
