@@ -14,7 +14,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libpcap-dev libhyperscan-dev librdkafka-dev libyaml-dev libcunit1-dev
-	libpcre2-dev libdpdk-dev tshark python3 procps time kcat"
+	libpcre2-dev libssl-dev libdpdk-dev tshark python3 procps time kcat"
 
 install_deps() {
 	local missing=()
