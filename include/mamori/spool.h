@@ -59,6 +59,7 @@ struct spool_rec {
 
 struct spool_pos {
 	uint64_t seg, off;
+	uint64_t idx;               /* records before off in segment seg */
 };
 
 /* The largest record spool_append() takes (key + value). */
@@ -87,9 +88,9 @@ int spool_append(struct spool *sp, uint8_t type, uint64_t ts_us,
 int spool_read(struct spool *sp, struct spool_rec *r, char *buf, size_t len);
 /* Where the read cursor stands (pass it to spool_commit later). */
 struct spool_pos spool_tell(const struct spool *sp);
-/* The n records before pos were acknowledged: move the head there. A pos
- * at or before the head (its segment already dropped) is ignored. */
-void spool_commit(struct spool *sp, struct spool_pos pos, uint64_t n);
+/* Everything before pos was acknowledged: move the head there. A pos at
+ * or before the head (its segment already dropped) is ignored. */
+void spool_commit(struct spool *sp, struct spool_pos pos);
 /* Move the read cursor back to a position spool_tell gave. */
 void spool_seek(struct spool *sp, struct spool_pos pos);
 /* Read again from the head (a replay failed). */

@@ -196,8 +196,10 @@ int kafka_check_brokers(const char *list, char *why, size_t len)
 			return -1;
 		}
 		p += n;
-		if (*p == ',')
-			p++;
+		if (*p == ',' && !*++p) {
+			snprintf(why, len, "expected host:port after the last ',' in '%s'", list);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -285,8 +287,15 @@ static int cfg_err(const struct config *c, struct config_error *err, const char 
 		   const char *fmt, ...)
 {
 	va_list ap;
+	char parent[256];
 
-	config_where(c, key, err);
+	/* a missing key has no line: point at the nearest one that exists */
+	copy_str(parent, sizeof(parent), key);
+	config_where(c, parent, err);
+	while (err->line <= 0 && strrchr(parent, '.')) {
+		*strrchr(parent, '.') = '\0';
+		config_where(c, parent, err);
+	}
 	copy_str(err->key, sizeof(err->key), key);
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -655,7 +664,7 @@ static void replay(struct kafka_sink *s)
 			spool_rewind(s->spool);
 			s->replay_after_us = now + REPLAY_PAUSE_US;
 		} else {
-			spool_commit(s->spool, s->batch_end, s->batch_n);
+			spool_commit(s->spool, s->batch_end);
 		}
 		s->batch_n = 0;
 		s->batch_failed = false;
@@ -860,7 +869,7 @@ void kafka_sink_close(struct kafka_sink *s)
 	}
 	rd_kafka_poll(s->rk, 0);
 	if (s->batch_n && !s->batch_failed && !s->batch_out)
-		spool_commit(s->spool, s->batch_end, s->batch_n);
+		spool_commit(s->spool, s->batch_end);
 	s->batch_n = 0;
 	spool_sync(s->spool);
 	if (spool_pending(s->spool))

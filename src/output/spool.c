@@ -296,7 +296,7 @@ static void remove_seg(struct spool *sp, unsigned i)
 struct spool *spool_open(const struct spool_config *cfg, char *errbuf, size_t errlen)
 {
 	struct spool *sp = calloc(1, sizeof(*sp));
-	struct spool_pos cur = { 0, 0 };
+	struct spool_pos cur = { 0, 0, 0 };
 	uint64_t *nums = NULL, head_off = 0;
 	size_t nnums = 0, capn = 0;
 	bool have_cursor;
@@ -357,7 +357,8 @@ struct spool *spool_open(const struct spool_config *cfg, char *errbuf, size_t er
 	}
 	closedir(d);
 	d = NULL;
-	qsort(nums, nnums, sizeof(*nums), num_cmp);
+	if (nnums)
+		qsort(nums, nnums, sizeof(*nums), num_cmp);
 
 	sp->cap = (unsigned)(nnums + 64);
 	sp->segs = calloc(sp->cap, sizeof(*sp->segs));
@@ -387,24 +388,28 @@ struct spool *spool_open(const struct spool_config *cfg, char *errbuf, size_t er
 		if (have_cursor && nums[i] == cur.seg) {
 			sp->head.seg = s->num;
 			sp->head.off = head_off;
+			sp->head.idx = s->consumed;
 		}
 	}
 	/* the head: the cursor's record, else the oldest segment's start */
 	if (sp->nsegs && (!have_cursor || !seg_find(sp, cur.seg))) {
-		sp->head.seg = sp->segs[0].num;
-		sp->head.off = 0;
+		sp->head = (struct spool_pos){ sp->segs[0].num, 0, 0 };
+		sp->st.pending = 0;
+		for (unsigned i = 0; i < sp->nsegs; i++) {
+			sp->segs[i].consumed = 0;
+			sp->st.pending += sp->segs[i].records;
+		}
 	}
 	/* fully acknowledged segments before the tail go */
 	while (sp->nsegs > 1 && sp->segs[0].consumed == sp->segs[0].records) {
 		remove_seg(sp, 0);
-		sp->head.seg = sp->segs[0].num;
-		sp->head.off = 0;
+		sp->head = (struct spool_pos){ sp->segs[0].num, 0, 0 };
+		sp->segs[0].consumed = 0;
 	}
 	if (!sp->nsegs) {
 		sp->segs[0].num = have_cursor && cur.seg ? cur.seg : 1;
 		sp->nsegs = 1;
-		sp->head.seg = sp->segs[0].num;
-		sp->head.off = 0;
+		sp->head = (struct spool_pos){ sp->segs[0].num, 0, 0 };
 	}
 	sp->rd = sp->head;
 	if (open_tail(sp) < 0) {
@@ -463,8 +468,7 @@ static bool drop_oldest(struct spool *sp)
 	sp->st.dropped += lost;
 	sp->st.pending -= lost;
 	remove_seg(sp, 0);
-	sp->head.seg = sp->segs[0].num;
-	sp->head.off = 0;
+	sp->head = (struct spool_pos){ sp->segs[0].num, 0, 0 };
 	if (pos_cmp(sp->rd, sp->head) < 0)
 		sp->rd = sp->head;
 	write_cursor(sp);
@@ -572,13 +576,13 @@ int spool_read(struct spool *sp, struct spool_rec *r, char *buf, size_t buflen)
 
 		if (!s) {
 			/* dropped under us: go on from the oldest left */
-			sp->rd = (struct spool_pos){ sp->segs[0].num, 0 };
+			sp->rd = (struct spool_pos){ sp->segs[0].num, 0, 0 };
 			s = &sp->segs[0];
 		}
 		if (sp->rd.off >= s->bytes) {
 			if (s == &sp->segs[sp->nsegs - 1])
 				return 0;
-			sp->rd = (struct spool_pos){ s[1].num, 0 };
+			sp->rd = (struct spool_pos){ s[1].num, 0, 0 };
 			continue;
 		}
 		if (sp->rfd < 0 || sp->rfd_num != s->num) {
@@ -608,6 +612,7 @@ int spool_read(struct spool *sp, struct spool_rec *r, char *buf, size_t buflen)
 			sp->st.torn_records++;
 			sp->st.torn_bytes += s->bytes - sp->rd.off;
 			sp->rd.off = s->bytes;
+			sp->rd.idx = s->records;
 			if (s == &sp->segs[sp->nsegs - 1])
 				return 0;
 			continue;
@@ -619,6 +624,7 @@ int spool_read(struct spool *sp, struct spool_rec *r, char *buf, size_t buflen)
 		r->value = buf + kl;
 		r->value_len = body - kl;
 		sp->rd.off += 8 + (uint64_t)len;
+		sp->rd.idx++;
 		return 1;
 	}
 }
@@ -638,22 +644,23 @@ void spool_rewind(struct spool *sp)
 	sp->rd = sp->head;
 }
 
-void spool_commit(struct spool *sp, struct spool_pos pos, uint64_t n)
+void spool_commit(struct spool *sp, struct spool_pos pos)
 {
 	if (pos_cmp(pos, sp->head) <= 0)
 		return;
-	/* account n records from the head on, segment by segment */
-	for (unsigned i = 0; i < sp->nsegs && n; i++) {
+	/* segments before pos's are acknowledged whole, pos's up to pos.idx
+	 * (exact even when drop-oldest took segments meanwhile) */
+	for (unsigned i = 0; i < sp->nsegs; i++) {
 		struct seg *s = &sp->segs[i];
-		uint64_t take = s->records - s->consumed;
+		uint64_t upto;
 
 		if (s->num > pos.seg)
 			break;
-		if (take > n)
-			take = n;
-		s->consumed += take;
-		n -= take;
-		sp->st.pending -= take;
+		upto = s->num < pos.seg ? s->records : pos.idx;
+		if (upto > s->consumed) {
+			sp->st.pending -= upto - s->consumed;
+			s->consumed = upto;
+		}
 	}
 	sp->head = pos;
 	/* segments wholly before the head go; the tail stays */
@@ -668,6 +675,7 @@ void spool_commit(struct spool *sp, struct spool_pos pos, uint64_t n)
 			sp->total_bytes -= t->bytes;
 			t->bytes = t->records = t->consumed = 0;
 			sp->head.off = sp->rd.off = 0;
+			sp->head.idx = sp->rd.idx = 0;
 			if (sp->rfd >= 0) {
 				close(sp->rfd);
 				sp->rfd = -1;

@@ -100,14 +100,14 @@ static void test_order_commit_rewind(void)
 			CU_ASSERT_EQUAL(spool_read(sp, &r, buf, sizeof(buf)), 1);
 	}
 	p = spool_tell(sp);
-	spool_commit(sp, p, 40);
+	spool_commit(sp, p);
 	CU_ASSERT_EQUAL(spool_pending(sp), 60);
 	spool_rewind(sp);
 	CU_ASSERT_EQUAL(read_expect(sp, 40), 60);
 	/* new records while reading: they come after */
 	append_n(sp, 100, 5);
 	CU_ASSERT_EQUAL(read_expect(sp, 100), 5);
-	spool_commit(sp, spool_tell(sp), 65);
+	spool_commit(sp, spool_tell(sp));
 	CU_ASSERT_EQUAL(spool_pending(sp), 0);
 	CU_ASSERT_FALSE(spool_unread(sp));
 	spool_close(sp);
@@ -123,7 +123,7 @@ static void test_reopen_replays_unacked(void)
 	append_n(sp, 0, 500);    /* many segments of 4 KiB... at least 64 KiB each */
 	for (int i = 0; i < 123; i++)
 		CU_ASSERT_EQUAL(spool_read(sp, &r, buf, sizeof(buf)), 1);
-	spool_commit(sp, spool_tell(sp), 123);
+	spool_commit(sp, spool_tell(sp));
 	/* read more but do not acknowledge: like a crash mid-replay */
 	for (int i = 0; i < 50; i++)
 		CU_ASSERT_EQUAL(spool_read(sp, &r, buf, sizeof(buf)), 1);
@@ -134,7 +134,7 @@ static void test_reopen_replays_unacked(void)
 	CU_ASSERT_EQUAL(read_expect(sp, 123), 500 - 123);
 	spool_get_stats(sp, &st);
 	CU_ASSERT_EQUAL(st.torn_records, 0);
-	spool_commit(sp, spool_tell(sp), 500 - 123);
+	spool_commit(sp, spool_tell(sp));
 	spool_close(sp);
 	sp = open_ok(&c);
 	CU_ASSERT_EQUAL(spool_pending(sp), 0);
@@ -294,6 +294,41 @@ static void test_full_drop_oldest(void)
 	spool_close(sp);
 }
 
+/* A replay batch is out while drop-oldest removes the segment it started
+ * in: acknowledging it afterwards leaves pending exact. */
+static void test_commit_after_drop(void)
+{
+	struct spool_config c = conf("dropcommit", 1u << 20, 64u << 10);
+	struct spool *sp = open_ok(&c);
+	struct spool_stats st;
+	struct spool_rec r;
+	static char val[1000];
+	uint64_t left = 0;
+
+	memset(val, 'v', sizeof(val));
+	for (int i = 0; i < 900; i++)
+		CU_ASSERT_EQUAL(spool_append(sp, 1, 0, "k", 1, val, sizeof(val)), 0);
+	/* a batch of 100 read from the oldest segment */
+	for (int i = 0; i < 100; i++)
+		CU_ASSERT_EQUAL(spool_read(sp, &r, buf, sizeof(buf)), 1);
+	/* enough new records to push the oldest segments out */
+	for (int i = 0; i < 300; i++)
+		CU_ASSERT_EQUAL(spool_append(sp, 1, 0, "k", 1, val, sizeof(val)), 0);
+	spool_get_stats(sp, &st);
+	CU_ASSERT(st.dropped > 0);
+	spool_commit(sp, spool_tell(sp));
+	/* pending is what a full read from here returns */
+	while (spool_read(sp, &r, buf, sizeof(buf)) == 1)
+		left++;
+	spool_get_stats(sp, &st);
+	CU_ASSERT_EQUAL(st.pending, left);
+	CU_ASSERT_EQUAL(st.dropped + st.pending + 100 >= 1200, true);
+	spool_commit(sp, spool_tell(sp));
+	spool_get_stats(sp, &st);
+	CU_ASSERT_EQUAL(st.pending, 0);
+	spool_close(sp);
+}
+
 static void test_bad_dir(void)
 {
 	struct spool_config c = conf("x", 1u << 20, 0);
@@ -312,6 +347,7 @@ static const struct test_case spool_cases[] = {
 	{ "corrupt record cut and counted", test_corrupt_record },
 	{ "full: drop newest", test_full_drop_newest },
 	{ "full: drop oldest", test_full_drop_oldest },
+	{ "commit after drop-oldest", test_commit_after_drop },
 	{ "unusable directory", test_bad_dir },
 	{ NULL, NULL }
 };
