@@ -171,6 +171,10 @@ check:
 		} else if (n == CAPTURE_EOF) {
 			break;
 		} else if (n < 0) {
+			/* a read interrupted by SIGTERM/SIGINT (a capture file
+			 * on a pipe) is the stop, not a failure */
+			if (*d->stop)
+				break;
 			snprintf(d->errbuf, sizeof(d->errbuf), "capture: %s",
 				 d->ops->error(d->cap));
 			rc = -1;

@@ -87,6 +87,8 @@ struct kafka_sink {
 	struct spool_pos batch_end;
 	uint64_t replay_after_us;
 	uint64_t last_log_us;
+	uint64_t refused;            /* spooled records librdkafka refused for good */
+	uint64_t dropped_seen;       /* the spool's dropped count last logged */
 
 	struct kafka_sink_stats st;
 	uint32_t lat[LAT_BUCKETS];
@@ -507,21 +509,26 @@ static void spool_one(struct kafka_sink *s, unsigned type, uint64_t ts_us,
 		      const void *key, size_t key_len, const void *val, size_t val_len)
 {
 	int rc = spool_append(s->spool, (uint8_t)type, ts_us, key, key_len, val, val_len);
-	uint64_t now = clock_mono_ns() / 1000u;
+	struct spool_stats ss;
+	uint64_t now;
 
-	if (rc == 0) {
+	if (rc == 0)
 		s->st.spooled++;
+	/* the spool counts what it lost: this record (drop-newest, a failed
+	 * write) or older ones (drop-oldest) */
+	spool_get_stats(s->spool, &ss);
+	if (ss.dropped == s->dropped_seen)
 		return;
-	}
-	s->st.dropped++;
+	s->dropped_seen = ss.dropped;
+	s->st.dropped = ss.dropped + s->refused;
+	now = clock_mono_ns() / 1000u;
 	/* loudly, but not a line per record */
 	if (now - s->last_log_us > 1000000u || !s->last_log_us) {
-		struct spool_stats ss;
-
-		spool_get_stats(s->spool, &ss);
-		log_error("kafka %s: spool %s %s: record dropped (%" PRIu64 " dropped so "
-			  "far, %" PRIu64 " spooled bytes)", s->topic, s->cfg.spool_dir,
-			  rc == -ENOSPC ? "full" : strerror(-rc), s->st.dropped, ss.bytes);
+		log_error("kafka %s: spool %s %s: record%s dropped (%" PRIu64 " dropped so "
+			  "far, %" PRIu64 " bytes spooled, policy %s)", s->topic,
+			  s->cfg.spool_dir, rc == 0 || rc == -ENOSPC ? "full" : strerror(-rc),
+			  rc == 0 ? "s of the oldest segment" : "", ss.dropped, ss.bytes,
+			  s->cfg.spool.full == SPOOL_DROP_OLDEST ? "drop-oldest" : "drop-newest");
 		s->last_log_us = now;
 	}
 }
@@ -693,7 +700,7 @@ static void replay(struct kafka_sink *s)
 		}
 		if (rc == -2) {
 			/* refused for good (too large): counted as failed, skipped */
-			s->st.dropped++;
+			s->refused++;
 		} else {
 			s->batch_out++;
 		}
@@ -904,6 +911,7 @@ void kafka_sink_get_stats(struct kafka_sink *s, struct kafka_sink_stats *out,
 	s->st.spool_bytes = ss.bytes;
 	s->st.spool_torn = ss.torn_records;
 	s->st.broker_down = s->broker_down;
+	s->st.dropped = ss.dropped + s->refused;
 	s->st.latency_count = s->lat_count;
 	s->st.latency_p50_us = s->lat_count ? lat_quantile(s, 0.50) : 0;
 	s->st.latency_p99_us = s->lat_count ? lat_quantile(s, 0.99) : 0;

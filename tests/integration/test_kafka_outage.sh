@@ -118,5 +118,83 @@ check_eq "the torn tail was cut and counted" 1 "$(kstat "$WORK/o3/eve.json" spoo
 grep -q "cut .* bytes of a torn record" "$WORK/r3b.log" && ok "the cut is logged" ||
 	fail "no log line for the cut"
 
+# ---- 4: SIGTERM during an outage: flush for flush-timeout, spool the rest --
+G=$WORK/g4; mkdir -p "$G"
+cat >"$WORK/t4.yaml" <<Y
+outputs:
+  kafka:
+    - brokers: "$KAFKA_BOOTSTRAP"
+      topic: t4
+      flush-timeout: 1000
+Y
+check_eq "down before run 4" ok "$(mock_cmd 'down 1')"
+$FEED "$PCAP" 2 0 "$G" | "$MAMORI" -q -c "$WORK/t4.yaml" -r /dev/stdin $RULES \
+	-l "$WORK/o4" >"$WORK/r4.log" 2>&1 &
+pid=$!
+wait_for "$G/sent.1" || fail "feeder stuck"
+sleep 2
+t0=$(date +%s%N)
+kill -TERM "$pid"
+# a read from a pipe is not interrupted: let the feeder go on to its end
+touch "$G/go.1"
+wait "$pid"
+rc=$?
+t1=$(date +%s%N)
+check_eq "SIGTERM during an outage exits 0" 0 $rc
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -lt 5000 ] && ok "exit within the flush timeout (${ms} ms)" || fail "exit took ${ms} ms"
+n4=$(grep -c '"event_type":"alert"' "$WORK/o4/eve.json")
+check_eq "everything spooled at exit" "$n4" "$(kstat "$WORK/o4/eve.json" spool_pending)"
+grep -q "records left in .* for the next start" "$WORK/r4.log" && ok "the leftover is logged" ||
+	fail "no log line for the leftover"
+check_eq "up before restart 4" ok "$(mock_cmd 'up 1')"
+"$MAMORI" -q -c "$WORK/t4.yaml" -r "$WORK/empty.pcap" -l "$WORK/o4" >"$WORK/r4b.log" 2>&1
+consume t4 '%k\t%h\t%s\n' >"$WORK/k4.txt"
+$CHECK "$WORK/o4/eve.json" "$WORK/k4.txt" >"$WORK/c4" 2>&1
+check_eq "SIGTERM then restart: all delivered, exactly once" 0 $?
+grep -v '^ok' "$WORK/c4"
+
+# ---- 5: a full spool drops the oldest, counts it and says so ---------------
+cat >"$WORK/t5.yaml" <<Y
+outputs:
+  kafka:
+    - brokers: "$KAFKA_BOOTSTRAP"
+      topic: t5
+      flush-timeout: 0
+      spool:
+        max-size: 1mb
+        full: drop-oldest
+Y
+check_eq "down before run 5" ok "$(mock_cmd 'down 1')"
+"$MAMORI" -q -c "$WORK/t5.yaml" -r "$PCAP" $RULES -l "$WORK/o5" >"$WORK/r5.log" 2>&1
+check_eq "run 5 exits 0" 0 $?
+d5=$(kstat "$WORK/o5/eve.json" dropped)
+p5=$(kstat "$WORK/o5/eve.json" spool_pending)
+n5=$(grep -c '"event_type":"alert"' "$WORK/o5/eve.json")
+[ "$d5" -gt 0 ] && ok "full spool: $d5 dropped" || fail "nothing dropped from a 1 MB spool"
+check_eq "dropped + pending = alerts" "$n5" "$((d5 + p5))"
+[ "$(kstat "$WORK/o5/eve.json" spool_bytes)" -le 1048576 ] && ok "spool within max-size" ||
+	fail "spool over max-size"
+grep -q "spool .* full: records of the oldest segment dropped" "$WORK/r5.log" && ok "logged loudly" || fail "no log line"
+check_eq "up before restart 5" ok "$(mock_cmd 'up 1')"
+# (flush-timeout 0 would give the replay no time)
+"$MAMORI" -q -c "$WORK/t5.yaml" --set outputs.kafka.0.flush-timeout=10000 \
+	-r "$WORK/empty.pcap" -l "$WORK/o5" >/dev/null 2>&1
+consume t5 >"$WORK/k5.txt"
+# what survived is the newest: the last p5 alerts of eve.json
+python3 - "$WORK/o5/eve.json" "$WORK/k5.txt" "$p5" <<'PY' >"$WORK/c5" 2>"$WORK/c5.err"
+import sys
+eve = [l.rstrip("\n") for l in open(sys.argv[1]) if '"event_type":"alert"' in l]
+got = [l.rstrip("\n") for l in open(sys.argv[2]) if l.strip()]
+tail = eve[-int(sys.argv[3]):]
+ok = sorted(got) == sorted(tail)
+print(ok)
+if not ok:
+    sys.stderr.write("got %d, tail %d, common %d, got in eve %d\n" % (len(got), len(tail),
+                     len(set(got) & set(tail)), len(set(got) & set(eve))))
+PY
+cat "$WORK/c5.err" 2>/dev/null
+check_eq "drop-oldest kept the newest $p5, delivered after the restart" True "$(cat "$WORK/c5")"
+
 mock_stop
 finish
