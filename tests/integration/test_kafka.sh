@@ -19,7 +19,7 @@ alert tcp any any -> any any (msg:"MAMORI TEST every TCP payload"; flow:establis
 R
 RULES="-S $TOP_SRCDIR/rules/mamori.rules -S $WORK/many.rules"
 
-mock_start --topic alerts:32 --topic quiet || { fail "mock start"; finish; }
+mock_start --topic alerts:32 --topic errs:32 --topic quiet || { fail "mock start"; finish; }
 
 # ---- every alert exactly once, same JSON, per-flow order ----------------
 "$MAMORI" -q -r "$PCAP" $RULES -l "$WORK/out" --kafka "$KAFKA_BOOTSTRAP" \
@@ -44,6 +44,25 @@ print(k["topic"], k["produced"] == n, k["delivered"] == n, k["failed"],
 PY
 check_eq "stats: topic, produced = delivered = alerts, none failed, spooled = replayed, latency" \
 	"alerts True True 0 True 0 0 True True" "$(cat "$WORK/st")"
+
+# ---- injected produce errors: failed deliveries go through the spool ----
+# 10 = MSG_SIZE_TOO_LARGE, not retried by librdkafka: the records of the
+# first three produce requests fail, are spooled and replayed
+check_eq "error injection answered" ok "$(mock_cmd 'err * 0 10 3')"
+"$MAMORI" -q -r "$PCAP" $RULES -l "$WORK/oe" --kafka "$KAFKA_BOOTSTRAP" \
+	--kafka-topic errs >/dev/null 2>&1
+check_eq "run with injected errors exits 0" 0 $?
+consume errs '%k\t%h\t%s\n' >"$WORK/kafka-e.txt"
+python3 "$(dirname "$0")/kafka_check.py" "$WORK/oe/eve.json" "$WORK/kafka-e.txt" \
+	--allow-dups >"$WORK/chk-e" 2>&1
+check_eq "injected errors: every alert arrived, per-flow order" 0 $?
+grep -v '^ok' "$WORK/chk-e"
+python3 - "$WORK/oe/eve.json" >"$WORK/st-e" <<'PY'
+import json, sys
+k = [json.loads(l) for l in open(sys.argv[1]) if '"stats"' in l][-1]["stats"]["output"]["kafka"][0]
+print(k["failed"] > 0, k["spool_pending"], k["dropped"])
+PY
+check_eq "failed deliveries counted, spool empty, nothing dropped" "True 0 0" "$(cat "$WORK/st-e")"
 
 # ---- types: a sink with stats and flow, another with nothing of ours ----
 cat >"$WORK/two.yaml" <<Y
