@@ -784,6 +784,8 @@ static const char *const defrag_policies[] = {
 	"old-linux", "old-solaris", "hpux10", "hpux11", "irix", "macos", "vista",
 	"windows2k3", NULL
 };
+static const char *const fsync_modes[] = { "always", "interval", "never", NULL };
+static const char *const full_modes[] = { "drop-oldest", "drop-newest", NULL };
 
 #define S_MAP(p)            { p, T_MAP, 0, 0, NULL }
 #define S_LIST(p)           { p, T_LIST, 0, 0, NULL }
@@ -977,6 +979,21 @@ static const struct schema schema[] = {
 	S_STR("outputs.kafka.#.profile"),
 	S_MAP("outputs.kafka.#.properties"),
 	S_STR("outputs.kafka.#.properties.*"),
+	S_INT("outputs.kafka.#.flush-timeout", 0, 600000),
+	S_MAP("outputs.kafka.#.spool"),
+	S_SIZE("outputs.kafka.#.spool.max-size", 1 << 20, INT64_MAX),
+	S_ENUM("outputs.kafka.#.spool.fsync", fsync_modes),
+	S_INT("outputs.kafka.#.spool.fsync-interval", 1, 3600000),
+	S_ENUM("outputs.kafka.#.spool.full", full_modes),
+
+	/* What may leave the sensor, per Kafka sink (outputs.kafka.N.profile). */
+	S_MAP("privacy-profiles"),
+	S_MAP("privacy-profiles.*"),
+	S_BOOL("privacy-profiles.*.drop-payload"),
+	S_BOOL("privacy-profiles.*.drop-packet"),
+	S_LIST("privacy-profiles.*.pseudonymise"),
+	S_STR("privacy-profiles.*.pseudonymise.#"),
+	S_STR("privacy-profiles.*.key-file"),
 };
 
 static bool pattern_match(const char *pat, const struct keypath *kp)

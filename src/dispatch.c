@@ -193,6 +193,9 @@ int dispatch_run(struct dispatch *d)
 					goto check;
 				}
 				b->linktype = (uint16_t)linktype;
+				/* once per batch (vDSO, no syscall): the capture
+				 * time alerts carry, for delivery latency */
+				b->capture_us = clock_wall_us();
 			}
 			b->d[b->n].ts_us = pk.ts_us;
 			b->d[b->n].off = b->used;
@@ -211,6 +214,10 @@ check:
 		} else if (n == CAPTURE_EOF) {
 			break;
 		} else if (n < 0) {
+			/* a read interrupted by SIGTERM/SIGINT (a capture file
+			 * on a pipe) is the stop, not a failure */
+			if (*d->stop)
+				break;
 			snprintf(d->errbuf, sizeof(d->errbuf), "capture: %s",
 				 d->ops->error(d->cap));
 			rc = -1;

@@ -30,8 +30,10 @@
 #include "mamori/config.h"
 #include "mamori/detect.h"
 #include "mamori/dispatch.h"
+#include "mamori/kafka.h"
 #include "mamori/log.h"
 #include "mamori/output.h"
+#include "mamori/privacy.h"
 #include "mamori/reload.h"
 #include "mamori/rule.h"
 #include "mamori/worker.h"
@@ -79,6 +81,8 @@ static void usage(FILE *out)
 "  --set KEY=VALUE     override any configuration key (repeatable)\n"
 "  --workers N         worker threads (threading.workers; 0 = cores - 1)\n"
 "  --exit-idle SECS    live or DPDK capture: stop after SECS without packets\n"
+"  --kafka BROKERS     publish alerts to Kafka (host:port,...), replacing outputs.kafka\n"
+"  --kafka-topic NAME  the topic for --kafka (default mamori)\n"
 "  --dpdk              capture through DPDK; arguments after -- go to the EAL\n"
 "                      (they replace dpdk.eal-args); see doc/dpdk.md\n"
 "  -q                  quiet: no summary, no console alerts\n"
@@ -98,6 +102,8 @@ struct cli {
 	const char *bpf;
 	const char *checksum;
 	const char *workers;
+	const char *kafka_brokers;
+	const char *kafka_topic;
 	unsigned exit_idle;
 	bool dpdk;
 	char **eal_args;          /* after --, NULL when none */
@@ -111,7 +117,8 @@ struct cli {
 	int nrules;
 };
 
-enum { OPT_SET = 256, OPT_WORKERS, OPT_EXIT_IDLE, OPT_DUMP_CONFIG, OPT_DPDK };
+enum { OPT_SET = 256, OPT_WORKERS, OPT_EXIT_IDLE, OPT_DUMP_CONFIG, OPT_DPDK, OPT_KAFKA,
+       OPT_KAFKA_TOPIC };
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
 {
@@ -134,6 +141,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "exit-idle", required_argument, NULL, OPT_EXIT_IDLE },
 		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
 		{ "dpdk", no_argument, NULL, OPT_DPDK },
+		{ "kafka", required_argument, NULL, OPT_KAFKA },
+		{ "kafka-topic", required_argument, NULL, OPT_KAFKA_TOPIC },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -188,6 +197,14 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			}
 			break;
 		case OPT_DUMP_CONFIG: cli->dump_config = true; break;
+		case OPT_KAFKA: cli->kafka_brokers = optarg; break;
+		case OPT_KAFKA_TOPIC:
+			if (!*optarg) {
+				fprintf(stderr, "mamori: --kafka-topic needs a name\n");
+				return -1;
+			}
+			cli->kafka_topic = optarg;
+			break;
 		case OPT_DPDK:
 #ifdef HAVE_DPDK
 			cli->dpdk = true;
@@ -216,6 +233,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			"only with --dpdk\n");
 		return -1;
 	}
+	if (cli->kafka_topic && !cli->kafka_brokers) {
+		fprintf(stderr, "mamori: --kafka-topic needs --kafka BROKERS\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -239,7 +260,7 @@ static int cli_set(struct config *cfg, const char *key, const char *value,
 }
 
 static int build_config(const struct cli *cli, struct config **out,
-			struct mamori_config *rc)
+			struct mamori_config *rc, struct kafka_config *kc)
 {
 	struct config_error err;
 	struct config *cfg = config_new_default();
@@ -262,7 +283,10 @@ static int build_config(const struct cli *cli, struct config **out,
 	    (cli->checksum && cli_set(cfg, "capture.checksum-validation", cli->checksum, &err) < 0) ||
 	    (cli->workers && cli_set(cfg, "threading.workers", cli->workers, &err) < 0))
 		goto bad;
-	if (config_validate(cfg, &err) < 0 || config_apply(cfg, rc, &err) < 0)
+	if (config_validate(cfg, &err) < 0 || config_apply(cfg, rc, &err) < 0 ||
+	    kafka_config_read(cfg, rc->log_dir, cli->kafka_brokers, cli->kafka_topic, kc,
+			      &err) < 0 ||
+	    kafka_privacy_load(cfg, kc, &err) < 0)
 		goto bad;
 	*out = cfg;
 	return 0;
@@ -555,9 +579,12 @@ static int start_eal(const struct cli *cli, const struct config *cfg)
  * the live ruleset and engine (NULL: no rules); a reload replaces them, so
  * they are handed back for the caller to free. */
 static int run_sensor(const struct cli *cli, const struct config *cfg,
-		      const struct mamori_config *rc_in, struct ruleset **rules,
-		      struct detect_engine **engine, uint64_t rules_mem)
+		      const struct mamori_config *rc_in, const struct kafka_config *kc,
+		      struct ruleset **rules, struct detect_engine **engine,
+		      uint64_t rules_mem)
 {
+	struct kafka_sink *sinks[KAFKA_MAX_SINKS] = { NULL };
+	unsigned nsinks = 0;
 	struct reload_arg ra = { cli, cfg, rc_in };
 	struct detect_engine_config dc = { .hs_cache_dir = rc_in->hs_cache_dir };
 	struct mamori_config rcv = *rc_in, *rc = &rcv;
@@ -711,6 +738,36 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	oc.eve.log_payload = rc->eve_payload;
 	oc.eve.log_payload_printable = rc->eve_payload_printable;
 	oc.eve.stats_decoder_events = rc->stats_decoder_events;
+	if (kc->nsinks) {
+		err = make_log_dir(rc->log_dir);
+		if (err < 0) {
+			log_error("log directory %s (for the Kafka spool): %s", rc->log_dir,
+				  strerror(-err));
+			goto done;
+		}
+	}
+	for (i = 0; i < kc->nsinks; i++) {
+		bool config_fault;
+
+		/* never waits for a broker: one that is down at start only
+		 * means the records go to the spool */
+		sinks[i] = kafka_sink_create(&kc->sinks[i], &oc.eve, errbuf, sizeof(errbuf),
+					     &config_fault);
+		if (!sinks[i]) {
+			if (config_fault) {
+				fprintf(stderr, "mamori: config: %s\n", errbuf);
+				rc_exit = EXIT_USAGE;
+			} else {
+				log_error("kafka sink %u (%s): %s", i, kc->sinks[i].topic, errbuf);
+			}
+			goto done;
+		}
+		nsinks++;
+		log_info("kafka: publishing to %s on %s", kc->sinks[i].topic,
+			 kc->sinks[i].brokers);
+	}
+	oc.kafka = sinks;
+	oc.nkafka = nsinks;
 	out = output_create(&oc, rings, r.nworkers + (r.anomaly ? 1 : 0), collect_stats, &r,
 			    errbuf, sizeof(errbuf));
 	if (!out) {
@@ -817,6 +874,8 @@ done:
 	if (out)
 		output_destroy(out);
 	anomaly_destroy(r.anomaly);
+	for (i = 0; i < nsinks; i++)
+		kafka_sink_destroy(sinks[i]);
 	if (r.workers)
 		for (i = 0; i < r.nworkers; i++)
 			worker_destroy(&r.workers[i]);
@@ -831,6 +890,7 @@ int main(int argc, char **argv)
 	struct cli cli;
 	struct config *cfg = NULL;
 	struct mamori_config rc;
+	struct kafka_config kc;
 	struct ruleset *rules = NULL;
 	struct detect_engine *engine = NULL;
 	struct detect_engine_stats es;
@@ -844,12 +904,13 @@ int main(int argc, char **argv)
 	signal(SIGUSR2, SIG_IGN);
 	memset(&cli, 0, sizeof(cli));
 	memset(&rc, 0, sizeof(rc));
+	memset(&kc, 0, sizeof(kc));
 	if (parse_cli(argc, argv, &cli) < 0) {
 		free(cli.sets);
 		free(cli.rules);
 		return EXIT_USAGE;
 	}
-	status = build_config(&cli, &cfg, &rc);
+	status = build_config(&cli, &cfg, &rc, &kc);
 	if (status != 0)
 		goto out;
 	if (cli.dump_config) {
@@ -918,7 +979,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 #endif
-	status = run_sensor(&cli, cfg, &rc, &rules, &engine, reload_heap_in_use() - mem0);
+	status = run_sensor(&cli, cfg, &rc, &kc, &rules, &engine, reload_heap_in_use() - mem0);
 out:
 #ifdef HAVE_DPDK
 	capture_dpdk_eal_cleanup();
@@ -926,6 +987,8 @@ out:
 	/* the engine points into the ruleset: free it first */
 	detect_engine_free(engine);
 	ruleset_free(rules);
+	kafka_privacy_free(&kc);
+	kafka_config_free(&kc);
 	config_free(cfg);
 	free(cli.sets);
 	free(cli.rules);

@@ -398,6 +398,7 @@ void worker_process_packet(struct worker *w, const uint8_t *data, uint32_t caple
 
 void worker_process_batch(struct worker *w, const struct batch *b)
 {
+	w->batch_capture_us = b->capture_us;
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct pkt_desc *d = &b->d[i];
 
@@ -451,6 +452,7 @@ int worker_alert_app(struct worker *w, const struct packet *p, const struct flow
 	ev->vlan[1] = p->vlan[1];
 	ev->worker = (uint16_t)w->id;
 	ev->ts_us = p->ts_us;
+	ev->capture_us = w->batch_capture_us;
 	ev->alert = *alert;
 	if (app)
 		ev->app = *app;

@@ -1,8 +1,10 @@
 #!/bin/bash
 # quickstart.sh: the README's two commands.
 #
-#   tools/quickstart.sh sample   install what is missing, build, and run the
-#                                sensor on a generated sample capture
+#   tools/quickstart.sh sample   install what is missing, build, run the
+#                                sensor on a generated sample capture, then
+#                                again publishing its alerts to a local mock
+#                                Kafka broker and reading them back with kcat
 #   tools/quickstart.sh test     install what is missing, build, and run every
 #                                test (what CI runs)
 #
@@ -14,7 +16,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libpcap-dev libhyperscan-dev librdkafka-dev libyaml-dev libcunit1-dev
-	libpcre2-dev libssl-dev zlib1g-dev libdpdk-dev tshark python3 procps time"
+	libpcre2-dev libssl-dev zlib1g-dev libdpdk-dev tshark python3 procps time kcat"
 
 install_deps() {
 	local missing=()
@@ -46,6 +48,36 @@ build() {
 	make -C build -j"$JOBS"
 }
 
+# The same run publishing its alerts to Kafka: tools/mamori-kafka-mock (a
+# real Kafka protocol endpoint on loopback) as the broker, kcat reading
+# them back.
+kafka_sample() {
+	local fifo out boot n
+	fifo=$(mktemp -u "${TMPDIR:-/tmp}/mamori-mock-XXXXXX")
+	out=$fifo.out
+	mkfifo "$fifo"
+	build/tools/mamori-kafka-mock --topic mamori-alerts:3 <"$fifo" >"$out" &
+	local mock=$!
+	exec 8>"$fifo"
+	for _ in $(seq 50); do
+		boot=$(sed -n '1s/^bootstrap=//p' "$out")
+		[ -n "$boot" ] && break
+		sleep 0.1
+	done
+	rm -rf sample-out/kafka-spool
+	echo "== build/mamori-kafka-mock is a Kafka broker on $boot"
+	echo "== build/mamori -r build/sample.pcap -S rules/mamori.rules -l sample-out -q --kafka $boot --kafka-topic mamori-alerts"
+	build/mamori -r build/sample.pcap -S rules/mamori.rules -l sample-out -q \
+		--kafka "$boot" --kafka-topic mamori-alerts
+	echo "== kcat -C -b $boot -t mamori-alerts -o beginning -e"
+	n=$(timeout 30 kcat -C -q -b "$boot" -t mamori-alerts -o beginning -e -f '%h %s\n' |
+		tee >(cut -c1-150 >&2) | wc -l)
+	echo "== $n alerts read back from Kafka"
+	exec 8>&-
+	wait "$mock"
+	rm -f "$fifo" "$out"
+}
+
 case "${1:-}" in
 sample)
 	install_deps
@@ -58,6 +90,7 @@ sample)
 	echo "== alerts in sample-out/eve.json: $(grep -c '"event_type":"alert"' sample-out/eve.json)"
 	echo "== last stats record of sample-out/eve.json (decoder):"
 	tail -n 1 sample-out/eve.json | python3 -c 'import json,sys; d=json.load(sys.stdin)["stats"]; print(json.dumps({k: d["decoder"][k] for k in ("pkts","bytes","ipv4","ipv6","tcp","udp","invalid")}), json.dumps({k: d["flow"][k] for k in ("total","tcp","udp")}))'
+	kafka_sample
 	;;
 test)
 	install_deps

@@ -2,8 +2,9 @@
  * output: the output thread. It drains every worker's event ring, writes
  * EVE JSON lines to LOGDIR/eve.json (and alerts to the console when asked),
  * and writes a stats record every stats.interval seconds and once at exit.
- * It is the only thread that does file I/O after startup; later sinks
- * (Kafka, the spool) plug in here, never into workers.
+ * It is the only thread that does file I/O after startup, and the only
+ * one that calls librdkafka: Kafka sinks (and their spools) are driven
+ * from here, never from workers.
  */
 #ifndef MAMORI_OUTPUT_H
 #define MAMORI_OUTPUT_H
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 #include "mamori/eve.h"
+#include "mamori/kafka.h"
 #include "mamori/ring.h"
 #include "mamori/stats.h"
 
@@ -21,6 +23,10 @@ struct output_config {
 	bool console_alerts;       /* print alerts fast.log style on stdout */
 	unsigned stats_interval_s; /* 0: only the final record */
 	struct eve_ctx eve;
+	/* Kafka sinks this thread publishes to (not owned: the caller
+	 * creates them before and destroys them after the output) */
+	struct kafka_sink *const *kafka;
+	unsigned nkafka;
 };
 
 /* Fills a snapshot with the current totals (called from the output thread).

@@ -32,6 +32,24 @@ struct output_stats {
 	uint64_t alerts_printed;
 };
 
+/* One Kafka sink (outputs.kafka), written by the output thread. */
+#define KAFKA_MAX_SINKS 8
+struct kafka_sink_stats {
+	uint64_t produced;       /* handed to librdkafka */
+	uint64_t delivered;      /* acknowledged by the broker */
+	uint64_t failed;         /* delivery attempts that failed (then spooled) */
+	uint64_t spooled;        /* records written to the spool */
+	uint64_t replayed;       /* spooled records delivered */
+	uint64_t dropped;        /* lost: spool full or unwritable */
+	uint64_t queue_full;     /* librdkafka's queue was full */
+	uint64_t spool_pending;  /* in the spool, not acknowledged */
+	uint64_t spool_bytes;
+	uint64_t spool_torn;     /* torn records cut off at open */
+	uint64_t broker_down;    /* 1 while all brokers are down */
+	/* capture to acknowledgement over the last stats interval */
+	uint64_t latency_count, latency_p50_us, latency_p99_us, latency_max_us;
+};
+
 /* The live ruleset (reload.h keeps it); in the stats record as
  * detect.ruleset. */
 struct ruleset_stats {
@@ -72,6 +90,9 @@ struct stats_snapshot {
 	struct output_stats output;
 	bool has_anomaly;        /* anomaly.enabled: anomaly is set */
 	struct anomaly_stats anomaly;
+	unsigned nkafka;
+	struct kafka_sink_stats kafka[KAFKA_MAX_SINKS];
+	char kafka_topic[KAFKA_MAX_SINKS][128];
 };
 
 /* Relaxed, tear-free copy of a counter block written by another thread:

@@ -48,6 +48,7 @@ struct batch {
 	uint32_t n;         /* packets */
 	uint32_t used;      /* bytes of data used */
 	uint16_t linktype;
+	uint64_t capture_us;  /* wall clock when its first packet was read */
 	struct pkt_desc d[BATCH_PKTS];
 	_Alignas(MAMORI_CACHELINE) uint8_t data[BATCH_BYTES];
 };
@@ -97,6 +98,7 @@ struct worker {
 	struct worker_counters ctr;
 	struct anomaly_tap *anom;  /* anomaly.h hooks; NULL: scoring off */
 	uint64_t now_us;           /* latest packet time seen */
+	uint64_t batch_capture_us; /* capture time of the batch in hand */
 	bool finishing;            /* shutdown: flow records wait for room */
 
 	/* poll mode (worker_poll_main): the queue this worker reads */

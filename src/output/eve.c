@@ -791,6 +791,27 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 	kv_u64(j, "write_errors", o->write_errors, &f2);
 	kv_u64(j, "ring_drops", o->ring_drops, &f2);
 	kv_u64(j, "alerts_printed", o->alerts_printed, &f2);
+	if (s->nkafka) {
+		json_key(j, "kafka", &f2);
+		json_raw(j, "[", 1);
+		for (unsigned i = 0; i < s->nkafka && i < KAFKA_MAX_SINKS; i++) {
+			const struct kafka_sink_stats *k = &s->kafka[i];
+			bool f3 = true;
+
+			if (i)
+				json_raw(j, ",", 1);
+			json_raw(j, "{", 1);
+			kv_str(j, "topic", s->kafka_topic[i], sizeof(s->kafka_topic[i]), &f3);
+#define K(field) kv_u64(j, #field, k->field, &f3)
+			K(produced); K(delivered); K(failed); K(spooled); K(replayed);
+			K(dropped); K(queue_full); K(spool_pending); K(spool_bytes);
+			K(spool_torn); K(broker_down); K(latency_count); K(latency_p50_us);
+			K(latency_p99_us); K(latency_max_us);
+#undef K
+			json_raw(j, "}", 1);
+		}
+		json_raw(j, "]", 1);
+	}
 	json_raw(j, "}", 1);
 
 	if (s->has_anomaly) {

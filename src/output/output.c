@@ -46,6 +46,9 @@ struct output {
 	char *sensor_name;
 	struct spsc_ring **rings;
 	unsigned nrings;
+	struct kafka_sink **kafka;
+	unsigned nkafka;
+	unsigned kafka_stats_sinks;      /* sinks that carry stats */
 	stats_collect_fn collect;
 	void *collect_arg;
 
@@ -108,9 +111,16 @@ static void eve_write_line(struct output *o, size_t len)
 	ctr_inc(&o->st.events_written);
 }
 
+static void kafka_poll_all(struct output *o)
+{
+	for (unsigned i = 0; i < o->nkafka; i++)
+		kafka_sink_poll(o->kafka[i]);
+}
+
 static void handle_record(struct output *o, const struct event_record *ev)
 {
 	struct json_buf j;
+	bool to_eve;
 
 	if (ev->type == EVENT_ALERT) {
 		if (o->cfg.console_alerts) {
@@ -123,14 +133,18 @@ static void handle_record(struct output *o, const struct event_record *ev)
 				o->console_dirty = true;
 			}
 		}
-		if (!o->eve || !o->cfg.eve_alert)
-			return;
+		to_eve = o->eve && o->cfg.eve_alert;
 	} else if (ev->type == EVENT_FLOW) {
-		if (!o->eve || !o->cfg.eve_flow)
-			return;
+		to_eve = o->eve && o->cfg.eve_flow;
 	} else {
 		/* a corrupt or unknown record: nothing sensible to write */
 		ctr_inc(&o->st.write_errors);
+		return;
+	}
+	if (!to_eve) {
+		/* sinks format it themselves (they may not want it at all) */
+		for (unsigned i = 0; i < o->nkafka; i++)
+			kafka_sink_event(o->kafka[i], ev, NULL, 0);
 		return;
 	}
 	/* one byte short of the buffer: room for the newline */
@@ -139,6 +153,10 @@ static void handle_record(struct output *o, const struct event_record *ev)
 		ctr_inc(&o->st.write_errors);
 		return;
 	}
+	/* Kafka first: whatever eve.json holds has been handed to the sinks
+	 * (in librdkafka or in the spool) */
+	for (unsigned i = 0; i < o->nkafka; i++)
+		kafka_sink_event(o->kafka[i], ev, o->line, j.len);
 	eve_write_line(o, j.len);
 }
 
@@ -171,19 +189,23 @@ unsigned output_poll(struct output *o)
 	do {
 		n = drain(o, DRAIN_BUDGET);
 		total += n;
+		kafka_poll_all(o);
 	} while (n);
 	eve_flush(o);
 	return total;
 }
 
-void output_write_stats(struct output *o)
+/* A stats record to eve.json and/or the Kafka sinks that carry stats. */
+static void write_stats(struct output *o, bool to_eve, bool to_kafka)
 {
 	struct stats_snapshot snap;
 	struct output_stats mine;
 	struct json_buf j;
 	uint64_t ring_drops;
 
-	if (!o->eve || !o->cfg.eve_stats)
+	to_eve = to_eve && o->eve && o->cfg.eve_stats;
+	to_kafka = to_kafka && o->kafka_stats_sinks;
+	if (!to_eve && !to_kafka)
 		return;
 	memset(&snap, 0, sizeof(snap));
 	if (o->collect)
@@ -198,13 +220,29 @@ void output_write_stats(struct output *o)
 	STATS_COPY(&mine, &o->st);
 	snap.output = mine;
 	snap.output.ring_drops += ring_drops;
+	snap.nkafka = o->nkafka;
+	for (unsigned i = 0; i < o->nkafka; i++) {
+		/* the latency interval restarts with each eve.json record */
+		kafka_sink_get_stats(o->kafka[i], &snap.kafka[i], to_eve);
+		snprintf(snap.kafka_topic[i], sizeof(snap.kafka_topic[i]), "%s",
+			 kafka_sink_topic(o->kafka[i]));
+	}
 
 	json_init(&j, o->line, LINE_MAX_BYTES - 1);
 	if (eve_format_stats(&j, &o->cfg.eve, &snap) < 0) {
 		ctr_inc(&o->st.write_errors);
 		return;
 	}
-	eve_write_line(o, j.len);
+	if (to_kafka)
+		for (unsigned i = 0; i < o->nkafka; i++)
+			kafka_sink_stats_line(o->kafka[i], o->line, j.len);
+	if (to_eve)
+		eve_write_line(o, j.len);
+}
+
+void output_write_stats(struct output *o)
+{
+	write_stats(o, true, true);
 }
 
 const struct output_stats *output_get_stats(const struct output *o)
@@ -220,8 +258,10 @@ static void *output_main(void *arg)
 
 	while (!__atomic_load_n(&o->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = drain(o, DRAIN_BUDGET);
-		uint64_t now = mono_us();
+		uint64_t now;
 
+		kafka_poll_all(o);
+		now = mono_us();
 		if (o->next_stats_us && now >= o->next_stats_us) {
 			output_write_stats(o);
 			/* next slot on the grid, skipping any that were missed */
@@ -273,8 +313,15 @@ struct output *output_create(const struct output_config *cfg,
 	o->last_flush_us = mono_us();
 	o->rings = calloc(nrings ? nrings : 1, sizeof(*o->rings));
 	o->line = malloc(LINE_MAX_BYTES);
-	if (!o->rings || !o->line)
+	o->kafka = calloc(cfg->nkafka ? cfg->nkafka : 1, sizeof(*o->kafka));
+	if (!o->rings || !o->line || !o->kafka)
 		goto nomem;
+	o->nkafka = cfg->nkafka;
+	for (unsigned i = 0; i < cfg->nkafka; i++) {
+		o->kafka[i] = cfg->kafka[i];
+		o->kafka_stats_sinks += kafka_sink_wants_stats(cfg->kafka[i]);
+	}
+	o->cfg.kafka = NULL;
 	if (nrings)
 		memcpy(o->rings, rings, nrings * sizeof(*rings));
 	if (cfg->eve.sensor_name) {
@@ -314,7 +361,7 @@ int output_start(struct output *o)
 
 	if (o->started || o->stopped)
 		return -EINVAL;
-	if (o->cfg.stats_interval_s && o->cfg.eve_stats && o->eve)
+	if (o->cfg.stats_interval_s && ((o->cfg.eve_stats && o->eve) || o->kafka_stats_sinks))
 		o->next_stats_us = mono_us() +
 				   (uint64_t)o->cfg.stats_interval_s * 1000000u;
 	rc = pthread_create(&o->thread, NULL, output_main, o);
@@ -336,7 +383,12 @@ void output_stop(struct output *o)
 	}
 	/* workers have stopped: what the rings hold now is all there is */
 	output_poll(o);
-	output_write_stats(o);
+	/* the sinks' last stats record goes out with their flush; eve.json's
+	 * comes after it, with the counters of the flush */
+	write_stats(o, false, true);
+	for (unsigned i = 0; i < o->nkafka; i++)
+		kafka_sink_close(o->kafka[i]);
+	write_stats(o, true, false);
 	eve_flush(o);
 	if (o->eve) {
 		if (fclose(o->eve) != 0)
@@ -359,5 +411,6 @@ void output_destroy(struct output *o)
 	free(o->sensor_name);
 	free(o->line);
 	free(o->rings);
+	free(o->kafka);
 	free(o);
 }
