@@ -474,13 +474,71 @@ static void meta_str(char *dst, size_t cap, const void *src, size_t n)
 	dst[n] = '\0';
 }
 
+/*
+ * Walking a hello's extensions block at p[off..n): each extension's type
+ * and where its data lies. A length past the block, or bytes left over
+ * that cannot be an extension, set bad (the walk stops at the first).
+ */
+struct ext_iter {
+	const uint8_t *p;
+	uint32_t off, end;
+	bool bad;
+};
+
+static void ext_begin(struct ext_iter *it, const uint8_t *p, uint32_t off, uint32_t n)
+{
+	it->p = p;
+	it->bad = false;
+	it->off = it->end = off;
+	if (off + 2 > n)
+		return;         /* no extensions at all */
+	it->end = off + 2 + be16(p + off);
+	it->off = off + 2;
+	if (it->end > n) {
+		it->bad = true;
+		it->end = n;
+	}
+}
+
+static bool ext_next(struct ext_iter *it, uint16_t *type, uint32_t *data, uint32_t *len)
+{
+	if (it->off + 4 > it->end) {
+		if (it->off != it->end)
+			it->bad = true;
+		return false;
+	}
+	*type = be16(it->p + it->off);
+	*len = be16(it->p + it->off + 2);
+	it->off += 4;
+	if (it->off + *len > it->end) {
+		it->bad = true;
+		return false;
+	}
+	*data = it->off;
+	it->off += *len;
+	return true;
+}
+
+/* An extension type in a JA3/JA3S list ("-" separated, GREASE left out). */
+static void ja3_ext(struct sbuf *b, uint16_t type, bool *first)
+{
+	if (is_grease(type))
+		return;
+	if (!*first)
+		sb_putc(b, '-');
+	sb_putu(b, type);
+	*first = false;
+}
+
 static void tls_client_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t n)
 {
 	struct app_meta_tls *mt = &c->st->meta.u.tls;
 	char ja3[TLS_JA3_MAX], hash[33];
 	struct sbuf b = { ja3, sizeof(ja3), 0, false };
 	const uint8_t *groups = NULL, *pf = NULL, *sni = NULL;
-	uint32_t glen = 0, pflen = 0, snilen = 0, off, cl, eend;
+	uint32_t glen = 0, pflen = 0, snilen = 0, off, cl, d, el;
+	struct ext_iter it;
+	uint16_t et;
 	struct app_inspect in;
 	bool bad = false, first = true;
 	uint16_t ver;
@@ -505,64 +563,42 @@ static void tls_client_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	if (off + 1 > n || off + 1 + p[off] > n)
 		goto badlen;
 	off += 1 + p[off];
-	if (off + 2 <= n) {
-		eend = off + 2 + be16(p + off);
-		off += 2;
-		if (eend > n) {
-			bad = true;
-			eend = n;
-		}
-		while (off + 4 <= eend) {
-			uint16_t et = be16(p + off);
-			uint32_t el = be16(p + off + 2);
+	ext_begin(&it, p, off, n);
+	while (ext_next(&it, &et, &d, &el)) {
+		ja3_ext(&b, et, &first);
+		if (et == 0 && !sni) {
+			/* server_name: a list of (type, name) */
+			uint32_t q = d + 2, qend;
 
-			off += 4;
-			if (off + el > eend) {
-				bad = true;
-				break;
-			}
-			if (!is_grease(et)) {
-				if (!first)
-					sb_putc(&b, '-');
-				sb_putu(&b, et);
-				first = false;
-			}
-			if (et == 0 && !sni) {
-				/* server_name: a list of (type, name) */
-				uint32_t q = off + 2, qend;
+			if (el < 2 || 2u + be16(p + d) > el) {
+				tls_event(c, TLS_EV_INVALID_SNI_LENGTH);
+			} else {
+				qend = d + 2 + be16(p + d);
+				while (q + 3 <= qend) {
+					uint32_t nl = be16(p + q + 1);
 
-				if (el < 2 || 2u + be16(p + off) > el) {
-					tls_event(c, TLS_EV_INVALID_SNI_LENGTH);
-				} else {
-					qend = off + 2 + be16(p + off);
-					while (q + 3 <= qend) {
-						uint32_t nl = be16(p + q + 1);
-
-						if (q + 3 + nl > qend) {
-							tls_event(c, TLS_EV_INVALID_SNI_LENGTH);
-							break;
-						}
-						if (p[q] != 0) {
-							tls_event(c, TLS_EV_INVALID_SNI_TYPE);
-						} else if (!sni) {
-							sni = p + q + 3;
-							snilen = nl;
-						}
-						q += 3 + nl;
+					if (q + 3 + nl > qend) {
+						tls_event(c, TLS_EV_INVALID_SNI_LENGTH);
+						break;
 					}
+					if (p[q] != 0) {
+						tls_event(c, TLS_EV_INVALID_SNI_TYPE);
+					} else if (!sni) {
+						sni = p + q + 3;
+						snilen = nl;
+					}
+					q += 3 + nl;
 				}
-			} else if (et == 10 && el >= 2 && 2u + be16(p + off) <= el) {
-				groups = p + off + 2;
-				glen = be16(p + off);
-			} else if (et == 11 && el >= 1 && 1u + p[off] <= el) {
-				pf = p + off + 1;
-				pflen = p[off];
 			}
-			off += el;
+		} else if (et == 10 && el >= 2 && 2u + be16(p + d) <= el) {
+			groups = p + d + 2;
+			glen = be16(p + d);
+		} else if (et == 11 && el >= 1 && 1u + p[d] <= el) {
+			pf = p + d + 1;
+			pflen = p[d];
 		}
-		if (off != eend)
-			bad = true;
 	}
+	bad |= it.bad;
 	sb_putc(&b, ',');
 	if (groups)
 		sb_list16(&b, groups, glen);
@@ -609,7 +645,9 @@ static void tls_server_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	char ja3s[TLS_JA3_MAX], hash[33];
 	struct sbuf b = { ja3s, sizeof(ja3s), 0, false };
 	struct app_inspect in;
-	uint32_t off, eend;
+	uint32_t off, d, el;
+	struct ext_iter it;
+	uint16_t et;
 	uint16_t ver, sv = 0, v;
 	bool first = true, bad = false;
 
@@ -625,35 +663,13 @@ static void tls_server_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	sb_putu(&b, be16(p + off));
 	sb_putc(&b, ',');
 	off += 3;
-	if (off + 2 <= n) {
-		eend = off + 2 + be16(p + off);
-		off += 2;
-		if (eend > n) {
-			bad = true;
-			eend = n;
-		}
-		while (off + 4 <= eend) {
-			uint16_t et = be16(p + off);
-			uint32_t el = be16(p + off + 2);
-
-			off += 4;
-			if (off + el > eend) {
-				bad = true;
-				break;
-			}
-			if (!is_grease(et)) {
-				if (!first)
-					sb_putc(&b, '-');
-				sb_putu(&b, et);
-				first = false;
-			}
-			if (et == 43 && el == 2)
-				sv = be16(p + off);
-			off += el;
-		}
-		if (off != eend)
-			bad = true;
+	ext_begin(&it, p, off, n);
+	while (ext_next(&it, &et, &d, &el)) {
+		ja3_ext(&b, et, &first);
+		if (et == 43 && el == 2)
+			sv = be16(p + d);
 	}
+	bad |= it.bad;
 	/* Suricata: 0x0304 in the legacy field, or an early draft number,
 	 * is a TLS 1.3 draft before 16; supported_versions decides. */
 	v = ver;

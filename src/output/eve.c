@@ -291,6 +291,20 @@ static const char *dns_type_name(uint16_t t)
 			kv_str(j, k, field, sizeof(field), f);                  \
 	} while (0)
 
+/* "key":{"hash":"..."} when hash is not empty (tls.ja3, tls.ja3s) */
+static void eve_hash_obj(struct json_buf *j, const char *key, const char *hash, size_t max,
+			 bool *first)
+{
+	bool f = true;
+
+	if (!hash[0])
+		return;
+	json_key(j, key, first);
+	json_raw(j, "{", 1);
+	kv_str(j, "hash", hash, max, &f);
+	json_raw(j, "}", 1);
+}
+
 /* app_proto and the protocol's object, as Suricata's alert records */
 static void eve_app(struct json_buf *j, const struct app_meta *m, bool *first)
 {
@@ -348,22 +362,8 @@ static void eve_app(struct json_buf *j, const struct app_meta *m, bool *first)
 		KV_STR(j, "issuerdn", t->issuerdn, &f);
 		KV_STR(j, "sni", t->sni, &f);
 		KV_STR(j, "version", t->version, &f);
-		if (t->ja3_hash[0]) {
-			bool f2 = true;
-
-			json_key(j, "ja3", &f);
-			json_raw(j, "{", 1);
-			kv_str(j, "hash", t->ja3_hash, sizeof(t->ja3_hash), &f2);
-			json_raw(j, "}", 1);
-		}
-		if (t->ja3s_hash[0]) {
-			bool f2 = true;
-
-			json_key(j, "ja3s", &f);
-			json_raw(j, "{", 1);
-			kv_str(j, "hash", t->ja3s_hash, sizeof(t->ja3s_hash), &f2);
-			json_raw(j, "}", 1);
-		}
+		eve_hash_obj(j, "ja3", t->ja3_hash, sizeof(t->ja3_hash), &f);
+		eve_hash_obj(j, "ja3s", t->ja3s_hash, sizeof(t->ja3s_hash), &f);
 		json_raw(j, "}", 1);
 		break;
 	}
