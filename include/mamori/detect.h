@@ -128,11 +128,21 @@ enum detect_skip {
 	DETECT_SKIP_KEYWORD,
 };
 
-/* The chain ops of one buffer: chain[start .. start + n). */
+/* Buffer transforms mamori runs (dotprefix, to_lowercase), in order. */
+enum detect_xform { DETECT_XF_NONE, DETECT_XF_DOTPREFIX, DETECT_XF_LOWER };
+#define DETECT_MAX_XFORMS 4
+
+/* The chain ops of one buffer: chain[start .. start + n), run on the
+ * buffer after its transforms. */
 struct detect_seg {
 	uint8_t buffer;                 /* enum rule_buffer */
+	uint8_t nxforms;
+	uint8_t xforms[DETECT_MAX_XFORMS];  /* enum detect_xform */
 	uint16_t start, n;
 };
+
+/* A transform name mamori runs, or DETECT_XF_NONE. */
+enum detect_xform detect_xform_of(const char *name);
 
 /* A rule as the engine runs it. */
 struct detect_rule {
@@ -159,7 +169,11 @@ struct detect_vctx {
 	void *md;                       /* pcre2_match_data * */
 	void *mctx;                     /* pcre2_match_context * with limits */
 	int budget;                     /* backtracking steps left for a rule */
+	uint8_t *xbuf;                  /* a transformed buffer (DETECT_XBUF_MAX) */
 };
+
+/* Largest buffer a transform is run on; a longer one fails the rule. */
+#define DETECT_XBUF_MAX 65536
 
 /* Check support and compile a rule; allocates dr's arrays. Returns
  * DETECT_OK, or why the rule is skipped (dr then holds nothing). */

@@ -238,6 +238,31 @@ static bool app_fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t
 	}
 	*nocase = best->u.content.nocase;
 	*buffer = best->buffer;
+	/* The databases scan buffers as the parser gave them; a transform
+	 * changes the bytes, so the literal must be one the untransformed
+	 * buffer holds whenever the transformed one matches: without the
+	 * dot dotprefix adds, caseless after to_lowercase. */
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		if (o->type != RULE_OPT_TRANSFORM || o->buffer != best->buffer)
+			continue;
+		switch (detect_xform_of(o->u.transform.name)) {
+		case DETECT_XF_DOTPREFIX:
+			if (*len && (*pat)[0] == '.') {
+				if (*len == 1)
+					return false;
+				(*pat)++;
+				(*len)--;
+			}
+			break;
+		case DETECT_XF_LOWER:
+			*nocase = true;
+			break;
+		default:
+			break;
+		}
+	}
 	return true;
 }
 

@@ -197,6 +197,10 @@ static enum detect_skip rule_support(const struct rule *r)
 		case RULE_OPT_FLOWINT:
 			/* no host / ip-pair / integer storage yet */
 			return DETECT_SKIP_FLOWBITS;
+		case RULE_OPT_TRANSFORM:
+			if (detect_xform_of(o->u.transform.name) == DETECT_XF_NONE)
+				return DETECT_SKIP_KEYWORD;
+			break;
 		case RULE_OPT_APP:
 			return DETECT_SKIP_APP_LAYER;
 		default:
@@ -222,6 +226,15 @@ static bool is_chain_op(uint8_t type)
 	default:
 		return false;
 	}
+}
+
+enum detect_xform detect_xform_of(const char *name)
+{
+	if (!strcmp(name, "dotprefix"))
+		return DETECT_XF_DOTPREFIX;
+	if (!strcmp(name, "to_lowercase"))
+		return DETECT_XF_LOWER;
+	return DETECT_XF_NONE;
 }
 
 static bool val_ok(const struct rule_val *v, uint32_t defined)
@@ -355,6 +368,18 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 			chain[n++] = (uint16_t)j;
 		}
 		segs[nsegs].n = (uint16_t)(n - segs[nsegs].start);
+		for (uint32_t j = 0; j < r->nopts; j++) {
+			const struct rule_opt *o = &r->opts[j];
+
+			if (o->type != RULE_OPT_TRANSFORM || o->buffer != b)
+				continue;
+			if (segs[nsegs].nxforms == DETECT_MAX_XFORMS) {
+				why = DETECT_SKIP_KEYWORD;
+				goto fail;
+			}
+			segs[nsegs].xforms[segs[nsegs].nxforms++] =
+				(uint8_t)detect_xform_of(o->u.transform.name);
+		}
 		if (app_buffer_proto(b) != APP_PROTO_UNKNOWN)
 			dr->app = app_buffer_proto(b);
 		if (detect_buffer_is_body(b))
@@ -416,6 +441,11 @@ int detect_vctx_init(struct detect_vctx *v, uint32_t max_ovec)
 		detect_vctx_fini(v);
 		return -1;
 	}
+	v->xbuf = malloc(DETECT_XBUF_MAX);
+	if (!v->xbuf) {
+		detect_vctx_fini(v);
+		return -1;
+	}
 	pcre2_set_match_limit(mc, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(mc, PCRE_DEPTH_LIMIT);
 	return 0;
@@ -425,7 +455,9 @@ void detect_vctx_fini(struct detect_vctx *v)
 {
 	pcre2_match_data_free(v->md);
 	pcre2_match_context_free(v->mctx);
+	free(v->xbuf);
 	v->md = v->mctx = NULL;
+	v->xbuf = NULL;
 }
 
 /* ---- header options ------------------------------------------------------ */
@@ -973,6 +1005,39 @@ static bool chain_from(struct chain_ctx *c, uint16_t i, int64_t prev_end)
 	return true;
 }
 
+/* Run a segment's transforms on *buf into v->xbuf; false when the buffer
+ * is too long for it. */
+static bool apply_xforms(const struct detect_seg *sg, struct detect_vctx *v,
+			 const uint8_t **buf, int64_t *len)
+{
+	uint8_t *x = v->xbuf;
+	int64_t n = *len;
+
+	if (!x || n + sg->nxforms > DETECT_XBUF_MAX)
+		return false;
+	memmove(x, *buf, (size_t)n);
+	for (uint8_t k = 0; k < sg->nxforms; k++) {
+		switch (sg->xforms[k]) {
+		case DETECT_XF_DOTPREFIX:
+			/* a "." before the name: content:".evil.com"; endswith
+			 * then matches evil.com and its subdomains only */
+			memmove(x + 1, x, (size_t)n);
+			x[0] = '.';
+			n++;
+			break;
+		case DETECT_XF_LOWER:
+			for (int64_t i = 0; i < n; i++)
+				x[i] = lower[x[i]];
+			break;
+		default:
+			break;
+		}
+	}
+	*buf = x;
+	*len = n;
+	return true;
+}
+
 bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 			const struct packet *p, const struct flow *f, enum flow_dir dir,
 			const struct app_inspect *in)
@@ -1007,6 +1072,8 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 			c.buf = in->buf[sg->buffer].p;
 			c.len = in->buf[sg->buffer].len;
 		}
+		if (sg->nxforms && !apply_xforms(sg, v, &c.buf, &c.len))
+			return false;
 		c.end = (uint16_t)(sg->start + sg->n);
 		v->budget = VERIFY_BUDGET;
 		if (!chain_from(&c, sg->start, 0))

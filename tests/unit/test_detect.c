@@ -844,6 +844,38 @@ static void test_app_buffers(void)
 	env_close(&v);
 }
 
+/* dotprefix and to_lowercase: the chain sees the transformed buffer, the
+ * prefilter a literal the raw buffer must hold. */
+static void test_transforms(void)
+{
+	struct env v;
+	struct app_inspect dns, http;
+	struct detect_engine_stats st;
+
+	env_open(&v, "alert dns any any -> any any (dns.query; dotprefix; content:\".evil.com\"; nocase; endswith; sid:1;)\n"
+		     "alert http any any -> any any (http.host; to_lowercase; content:\"example\"; sid:2;)\n"
+		     "alert dns any any -> any any (dns.query; dotprefix; content:\".\"; startswith; sid:3;)\n"
+		     "alert dns any any -> any any (dns.query; to_md5; content:\"x\"; sid:4;)\n");
+	detect_engine_info(v.e, &st);
+	CU_ASSERT_EQUAL(st.rules_active, 3);
+	CU_ASSERT_EQUAL(st.skipped_keyword, 1);
+	memset(&dns, 0, sizeof(dns));
+	dns.proto = APP_PROTO_DNS;
+	set_buf(&dns, RULE_BUF_DNS_QUERY, "evil.com");
+	EXPECT(run_app(&v, &dns, FLOW_TOSERVER), "1,3");
+	set_buf(&dns, RULE_BUF_DNS_QUERY, "www.EVIL.com");
+	EXPECT(run_app(&v, &dns, FLOW_TOSERVER), "1,3");
+	set_buf(&dns, RULE_BUF_DNS_QUERY, "notevil.com");
+	EXPECT(run_app(&v, &dns, FLOW_TOSERVER), "3");
+	memset(&http, 0, sizeof(http));
+	http.proto = APP_PROTO_HTTP;
+	set_buf(&http, RULE_BUF_HTTP_HOST, "WWW.EXAMPLE.ORG");
+	EXPECT(run_app(&v, &http, FLOW_TOSERVER), "2");
+	set_buf(&http, RULE_BUF_HTTP_HOST, "www.exampl.org");
+	EXPECT(run_app(&v, &http, FLOW_TOSERVER), "");
+	env_close(&v);
+}
+
 static void test_skip_counters(void)
 {
 	struct env v;
@@ -1164,6 +1196,7 @@ static const struct test_case content_cases[] = {
 	{ "isdataat", test_isdataat },
 	{ "pcre prefilter", test_pcre_prefilter },
 	{ "application-layer buffers", test_app_buffers },
+	{ "buffer transforms", test_transforms },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },
