@@ -1556,6 +1556,34 @@ static int kw_cmp(struct pctx *c, char *v, const struct kw *k)
 	return 0;
 }
 
+/* urilen:N, <N, >N, N<>M [, raw|norm]: the length of the normalised (or
+ * raw) URI, a bsize on http.uri (http.uri.raw). */
+static int kw_urilen(struct pctx *c, char *v, const struct kw *k)
+{
+	struct rule_cmp cmp;
+	struct rule_opt *o;
+	char *comma = strchr(v, ',');
+	bool raw = false;
+
+	(void)k;
+	if (comma) {
+		char *m = trim(comma + 1);
+
+		*comma = '\0';
+		if (!strcmp(m, "raw"))
+			raw = true;
+		else if (strcmp(m, "norm"))
+			return fail(c, m, "expected raw or norm, got '%s'", m);
+	}
+	if (parse_cmp(c, trim(v), UINT32_MAX, &cmp))
+		return -1;
+	o = new_opt(c, RULE_OPT_BSIZE, raw ? RULE_BUF_HTTP_URI_RAW : RULE_BUF_HTTP_URI);
+	if (!o)
+		return -1;
+	o->u.cmp = cmp;
+	return 0;
+}
+
 static int kw_ip_proto(struct pctx *c, char *v, const struct kw *k)
 {
 	static const struct { const char *name; int num; } names[] = {
@@ -2201,7 +2229,7 @@ static const struct kw keywords[] = {
 	{ "threshold", kw_threshold, KW_VALUE, RULE_THRESH_LIMIT },
 	{ "detection_filter", kw_threshold, KW_VALUE, RULE_THRESH_DETECTION_FILTER },
 	/* application layer: recognised and recorded, matched by a later stage */
-	{ "urilen", kw_app, KW_VALUE | KW_APP, 0 },
+	{ "urilen", kw_urilen, KW_VALUE | KW_APP, 0 },
 	{ "app-layer-event", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "app-layer-protocol", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "tls.version", kw_app, KW_VALUE | KW_APP, 0 },

@@ -876,6 +876,31 @@ static void test_transforms(void)
 	env_close(&v);
 }
 
+/* urilen: the length of the normalised URI (raw: as sent). */
+static void test_urilen(void)
+{
+	struct env v;
+	struct app_inspect in;
+
+	env_open(&v, "alert http any any -> any any (urilen:5; sid:1;)\n"
+		     "alert http any any -> any any (urilen:>3; http.uri; content:\"/a\"; sid:2;)\n"
+		     "alert http any any -> any any (urilen:2<>10, raw; sid:3;)\n");
+	memset(&in, 0, sizeof(in));
+	in.proto = APP_PROTO_HTTP;
+	set_buf(&in, RULE_BUF_HTTP_URI, "/a/bc");
+	set_buf(&in, RULE_BUF_HTTP_URI_RAW, "/a/./bc");
+	EXPECT(run_app(&v, &in, FLOW_TOSERVER), "1,2,3");
+	set_buf(&in, RULE_BUF_HTTP_URI, "/ab");
+	set_buf(&in, RULE_BUF_HTTP_URI_RAW, "/a/./b/./c/../d");
+	EXPECT(run_app(&v, &in, FLOW_TOSERVER), "");
+	/* no URI at this point: no urilen */
+	in.buf[RULE_BUF_HTTP_URI].p = NULL;
+	in.buf[RULE_BUF_HTTP_URI_RAW].p = NULL;
+	set_buf(&in, RULE_BUF_HTTP_STAT_CODE, "200");
+	EXPECT(run_app(&v, &in, FLOW_TOCLIENT), "");
+	env_close(&v);
+}
+
 static void test_skip_counters(void)
 {
 	struct env v;
@@ -1197,6 +1222,7 @@ static const struct test_case content_cases[] = {
 	{ "pcre prefilter", test_pcre_prefilter },
 	{ "application-layer buffers", test_app_buffers },
 	{ "buffer transforms", test_transforms },
+	{ "urilen", test_urilen },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },

@@ -863,14 +863,19 @@ static void test_buffers(void)
 	CU_ASSERT_EQUAL(opt(r, 0)->u.base64.bytes, 0);
 	CU_ASSERT_FALSE(opt(r, 0)->u.base64.relative);
 
-	/* recognised app-layer keywords are kept as written */
+	/* recognised app-layer keywords are kept as written; urilen is a
+	 * length test on the URI buffer */
 	r = one("alert http any any -> any any (urilen:>10; app-layer-event:http.x; "
-		"tls.version:1.2; sid:1;)");
+		"tls.version:1.2; urilen: 3<>9 , raw; sid:1;)");
 	CU_ASSERT_TRUE(r->flags & RULE_NEEDS_APP_LAYER);
-	CU_ASSERT_EQUAL(opt(r, 0)->type, RULE_OPT_APP);
-	CU_ASSERT_STRING_EQUAL(opt(r, 0)->u.app.name, "urilen");
-	CU_ASSERT_STRING_EQUAL(opt(r, 0)->u.app.value, ">10");
+	CU_ASSERT_EQUAL(opt(r, 0)->type, RULE_OPT_BSIZE);
+	CU_ASSERT_EQUAL(opt(r, 0)->buffer, RULE_BUF_HTTP_URI);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.cmp.op, RULE_CMP_GT);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.cmp.lo, 10);
+	CU_ASSERT_EQUAL(opt(r, 1)->type, RULE_OPT_APP);
 	CU_ASSERT_STRING_EQUAL(opt(r, 2)->u.app.value, "1.2");
+	CU_ASSERT_EQUAL(opt(r, 3)->buffer, RULE_BUF_HTTP_URI_RAW);
+	CU_ASSERT_EQUAL(opt(r, 3)->u.cmp.op, RULE_CMP_RANGE);
 }
 
 /* ---- pcre and byte_* ------------------------------------------------------------ */
