@@ -244,6 +244,8 @@
 	"app-layer:\n"
 	"  protocols:\n"
 	"    http:\n"
+	"      # For now this switches the whole application layer (reassembly,\n"
+	"      # HTTP, DNS and TLS); the other protocols have no switch yet.\n"
 	"      enabled: yes\n"
 	"      # Parser state for all workers together (about 470 KiB a flow with\n"
 	"      # the limits below, taken when a flow is seen to be HTTP, kept for\n"
