@@ -361,9 +361,29 @@ static const struct rule_pcre *prefilter_pcre(const struct rule *r)
 	return NULL;
 }
 
+/* The share of its space a set covers (what an index on it filters). */
+static double share_ip4(const struct addr_set *s)
+{
+	double c = 0;
+
+	for (uint32_t k = 0; k < s->n4; k++)
+		c += (double)s->v4[k].hi - s->v4[k].lo + 1;
+	return c / 4294967296.0;
+}
+
+static double share_port(const struct port_set *s)
+{
+	double c = 0;
+
+	for (uint32_t k = 0; k < s->n; k++)
+		c += (double)s->r[k].hi - s->r[k].lo + 1;
+	return c / 65536.0;
+}
+
 /* The index a rule without a fast pattern is filed under, or -1 (a set
- * is any, holds IPv6, ...); g decides whether the packets have ports. */
-static int idx_choose(const struct rule *r, int g)
+ * is any, holds IPv6, ...); g decides whether the packets have ports.
+ * For IDX_EITHER_PORT, *either is the port set it is filed with. */
+static int idx_choose(const struct rule *r, int g, const struct port_set **either)
 {
 	const struct addr_set *sa = r->src_addr, *da = r->dst_addr;
 	const struct port_set *sp = r->src_port, *dp = r->dst_port;
@@ -372,21 +392,14 @@ static int idx_choose(const struct rule *r, int g)
 	bool bidir = r->flags & RULE_BIDIRECTIONAL;
 	bool ports = (g == GROUP_TCP || g == GROUP_UDP) && !(r->flags & RULE_PROTO_ANY);
 
-#define SHARE_IP4(set) ({ double c_ = 0; \
-	for (uint32_t k_ = 0; k_ < (set)->n4; k_++) \
-		c_ += (double)(set)->v4[k_].hi - (set)->v4[k_].lo + 1; \
-	c_ / 4294967296.0; })
-#define SHARE_PORT(set) ({ double c_ = 0; \
-	for (uint32_t k_ = 0; k_ < (set)->n; k_++) \
-		c_ += (double)(set)->r[k_].hi - (set)->r[k_].lo + 1; \
-	c_ / 65536.0; })
+	*either = NULL;
 	if (!bidir && r->ip_version != 6) {
 		/* the IPv4 part; IPv6 packets check the rule in v6only */
-		if (sa && !sa->any && sa->n4 && (f = SHARE_IP4(sa)) < best) {
+		if (sa && !sa->any && sa->n4 && (f = share_ip4(sa)) < best) {
 			best = f;
 			kind = IDX_SRC_IP4;
 		}
-		if (da && !da->any && da->n4 && (f = SHARE_IP4(da)) < best) {
+		if (da && !da->any && da->n4 && (f = share_ip4(da)) < best) {
 			best = f;
 			kind = IDX_DST_IP4;
 		}
@@ -395,53 +408,32 @@ static int idx_choose(const struct rule *r, int g)
 		bool s_any = !sp || sp->any, d_any = !dp || dp->any;
 
 		if (!bidir) {
-			if (!s_any && (f = SHARE_PORT(sp)) < best) {
+			if (!s_any && (f = share_port(sp)) < best) {
 				best = f;
 				kind = IDX_SRC_PORT;
 			}
-			if (!d_any && (f = SHARE_PORT(dp)) < best) {
+			if (!d_any && (f = share_port(dp)) < best) {
 				best = f;
 				kind = IDX_DST_PORT;
 			}
-		} else if (s_any != d_any &&
-			   (f = SHARE_PORT(s_any ? dp : sp)) < best) {
+		} else if (s_any != d_any && (f = share_port(s_any ? dp : sp)) < best) {
 			best = f;
 			kind = IDX_EITHER_PORT;
+			*either = s_any ? dp : sp;
 		}
 		/* an app-protocol rule needs one of its ports on either side */
-		if (r->app_ports && !r->app_ports->any && (f = SHARE_PORT(r->app_ports)) < best) {
+		if (r->app_ports && !r->app_ports->any && (f = share_port(r->app_ports)) < best) {
 			best = f;
 			kind = IDX_EITHER_PORT;
+			*either = r->app_ports;
 		}
 	}
-#undef SHARE_IP4
-#undef SHARE_PORT
 	/* an IPv6-only address set (IPv6 reputation lists): such a rule
 	 * cannot match an IPv4 packet, which is most of them */
 	if ((sa && !sa->any && !sa->n4 && sa->n6) || (da && !da->any && !da->n4 && da->n6))
 		return IDX_V6_ONLY;
 	/* a set covering half its space or more is no filter worth a lookup */
 	return best < 0.5 ? kind : -1;
-}
-
-/* The port set an EITHER_PORT rule was filed with (see idx_choose). */
-static const struct port_set *either_ports(const struct rule *r)
-{
-	const struct port_set *sp = r->src_port, *dp = r->dst_port;
-	const struct port_set *own = (!sp || sp->any) ? dp : sp;
-	double fo = 2, fa = 2;
-
-	if (r->flags & RULE_BIDIRECTIONAL && own && !own->any) {
-		fo = 0;
-		for (uint32_t k = 0; k < own->n; k++)
-			fo += (double)own->r[k].hi - own->r[k].lo + 1;
-	}
-	if (r->app_ports && !r->app_ports->any) {
-		fa = 0;
-		for (uint32_t k = 0; k < r->app_ports->n; k++)
-			fa += (double)r->app_ports->r[k].hi - r->app_ports->r[k].lo + 1;
-	}
-	return fa < fo ? r->app_ports : own;
 }
 
 /* The key of the IPv6 indexes: an address's top 32 bits. */
@@ -452,13 +444,13 @@ static inline uint32_t v6_key(const uint8_t *a)
 
 /* Append rule id's ranges for index kind to *ents (grown as needed). */
 static int ridx_collect(struct ridx_ent **ents, size_t *n, size_t *cap,
-			const struct rule *r, int kind, uint32_t id)
+			const struct rule *r, int kind, const struct port_set *either, uint32_t id)
 {
 	bool v6 = kind == IDX_SRC_IP6 || kind == IDX_DST_IP6;
 	const struct addr_set *as = kind == IDX_SRC_IP4 || kind == IDX_SRC_IP6 ? r->src_addr
 										 : r->dst_addr;
 	const struct port_set *ps = kind == IDX_SRC_PORT ? r->src_port
-				    : kind == IDX_DST_PORT ? r->dst_port : either_ports(r);
+				    : kind == IDX_DST_PORT ? r->dst_port : either;
 	bool ip = kind == IDX_SRC_IP4 || kind == IDX_DST_IP4;
 	uint32_t cnt = v6 ? as->n6 : ip ? as->n4 : ps->n;
 
@@ -629,7 +621,7 @@ static void group_index_v6(struct detect_engine *e, struct group *grp)
 			const struct rule *r = e->rules[grp->v6only[i]].r;
 
 			if (idx_choose_v6(r) == kind &&
-			    ridx_collect(&ents, &n, &cap, r, kind, grp->v6only[i]) < 0)
+			    ridx_collect(&ents, &n, &cap, r, kind, NULL, grp->v6only[i]) < 0)
 				ok = false;
 		}
 		built[kind - IDX_SRC_IP6] = ok && n && ridx_build(&grp->idx[kind], ents, n) == 0;
@@ -658,9 +650,10 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 		n = 0;
 		for (uint32_t i = 0; i < grp->nnofp && ok; i++) {
 			const struct rule *r = e->rules[grp->nofp[i]].r;
+			const struct port_set *either;
 
-			if (idx_choose(r, g) == kind &&
-			    ridx_collect(&ents, &n, &cap, r, kind, grp->nofp[i]) < 0)
+			if (idx_choose(r, g, &either) == kind &&
+			    ridx_collect(&ents, &n, &cap, r, kind, either, grp->nofp[i]) < 0)
 				ok = false;
 		}
 		built[kind] = ok && n && ridx_build(&grp->idx[kind], ents, n) == 0;
@@ -670,7 +663,8 @@ static void group_index(struct detect_engine *e, struct group *grp, int g)
 	/* keep the rest, in order */
 	for (uint32_t i = 0; i < grp->nnofp; i++) {
 		const struct rule *r = e->rules[grp->nofp[i]].r;
-		int kind = idx_choose(r, g);
+		const struct port_set *either;
+		int kind = idx_choose(r, g, &either);
 		const struct addr_set *as = kind == IDX_SRC_IP4 ? r->src_addr : r->dst_addr;
 		bool ip4 = kind == IDX_SRC_IP4 || kind == IDX_DST_IP4;
 
