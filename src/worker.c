@@ -107,6 +107,21 @@ static void flow_pseudo_packets(const struct flow *f, struct packet *ts, struct 
 
 static void on_app_inspect(void *arg, const struct packet *p, struct flow *f,
 			   const struct app_inspect *in);
+static void on_stream(void *arg, const struct packet *p, struct flow *f, enum flow_dir dir,
+		      const uint8_t *data, uint32_t len, unsigned flags);
+
+/* The app layer's hooks: parsers' inspection points, and stream bytes
+ * when the rules match streams. */
+static const struct applayer_hooks hooks_app = { on_app_inspect, NULL };
+static const struct applayer_hooks hooks_stream = { on_app_inspect, on_stream };
+
+_Static_assert(APPLAYER_COVERED == DETECT_STREAM_COVERED &&
+	       APPLAYER_RETRANS == DETECT_STREAM_RETRANS, "stream flags differ");
+
+static const struct applayer_hooks *worker_hooks(const struct worker *w)
+{
+	return w->det && detect_has_stream(w->det) ? &hooks_stream : &hooks_app;
+}
 
 /* Flow end: a flow record for the output thread, when configured. */
 static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
@@ -121,10 +136,14 @@ static void on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	 * packets of the flow, one per direction, as Suricata does */
 	if (w->al) {
 		const struct packet *pseudo[2] = { &w->fpkt[0], &w->fpkt[1] };
+		const struct applayer_hooks *h = worker_hooks(w);
 
-		if (f->app.proto != APP_PROTO_UNKNOWN && f->app.proto != APP_PROTO_FAILED) {
+		/* held stream bytes matter to the stream rules whatever the
+		 * protocol; to the parsers only when one was found */
+		if ((f->key.proto == 6 && h->raw) ||
+		    (f->app.proto != APP_PROTO_UNKNOWN && f->app.proto != APP_PROTO_FAILED)) {
 			flow_pseudo_packets(f, &w->fpkt[0], &w->fpkt[1]);
-			applayer_flow_end(w->al, f, pseudo, on_app_inspect, w);
+			applayer_flow_end(w->al, f, pseudo, h, w);
 		} else {
 			applayer_flow_end(w->al, f, NULL, NULL, NULL);
 		}
@@ -180,6 +199,16 @@ static void on_app_inspect(void *arg, const struct packet *p, struct flow *f,
 
 	if (w->det)
 		detect_app(w->det, p, f, (enum flow_dir)in->dir, in, on_alert, w);
+}
+
+/* An in-order stream delivery: the stream rules see it. */
+static void on_stream(void *arg, const struct packet *p, struct flow *f, enum flow_dir dir,
+		      const uint8_t *data, uint32_t len, unsigned flags)
+{
+	struct worker *w = arg;
+
+	if (w->det)
+		detect_stream_data(w->det, p, f, dir, data, len, flags, on_alert, w);
 }
 
 int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
@@ -314,15 +343,22 @@ static inline void inspect_packet(struct worker *w, struct packet *p)
 {
 	enum flow_dir dir;
 	struct flow *f;
+	unsigned how = 0;
 
 	f = flow_packet(w->flows, p, &dir);
 	/* parsing first: a packet rule on an app protocol sees the
-	 * protocol its own bytes revealed, as in Suricata */
-	if (w->al && f)
-		applayer_packet(w->al, p, f, dir, on_app_inspect, w);
+	 * protocol its own bytes revealed, as in Suricata; the stream
+	 * bytes this packet delivers are gathered for detect_packet_stream */
+	if (w->al && f) {
+		const struct applayer_hooks *h = worker_hooks(w);
+
+		if (h->raw && p->proto == 6)
+			detect_stream_begin(w->det, p, f, dir);
+		how = applayer_packet(w->al, p, f, dir, h, w);
+	}
 	anomaly_packet(w->anom, p, f, dir);
 	if (w->det)
-		detect_packet(w->det, p, f, dir, on_alert, w);
+		detect_packet_stream(w->det, p, f, dir, how, on_alert, w);
 }
 
 /* A fragment (already inspected as itself, as Suricata does for IP-only
@@ -634,5 +670,7 @@ void worker_collect(const struct worker *w, struct stats_snapshot *s)
 	s->detect.scan_errors += dt.scan_errors;
 	s->detect.thresholded += dt.thresholded;
 	s->detect.thresh_evicted += dt.thresh_evicted;
+	s->detect.stream_bytes += dt.stream_bytes;
+	s->detect.stream_alerts += dt.stream_alerts;
 	s->output.ring_drops += wc.event_drops;
 }

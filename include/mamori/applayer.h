@@ -64,19 +64,39 @@ const struct applayer_stats *applayer_stats(const struct applayer *al);
 const struct stream_stats *applayer_stream_stats(const struct applayer *al);
 
 /*
- * One decoded packet of flow f (direction dir). Inspection points are
- * handed to cb with p as the packet that completed them; cb may run
- * detection. Nothing is allocated per packet.
+ * The worker's hooks: inspect gets the parsers' inspection points, with p
+ * the packet that completed them (detection may run there); raw, when set,
+ * gets every in-order stream delivery of every TCP flow (stream rules),
+ * and keeps reassembly going where no parser needs it. Either may be NULL.
  */
 typedef void (*applayer_inspect_fn)(void *arg, const struct packet *p, struct flow *f,
 				    const struct app_inspect *in);
-void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
-		     enum flow_dir dir, applayer_inspect_fn cb, void *arg);
+typedef void (*applayer_raw_fn)(void *arg, const struct packet *p, struct flow *f,
+				enum flow_dir dir, const uint8_t *data, uint32_t len,
+				unsigned flags);
+struct applayer_hooks {
+	applayer_inspect_fn inspect;
+	applayer_raw_fn raw;
+};
+
+/*
+ * One decoded packet of flow f (direction dir). Nothing is allocated per
+ * packet. Returns APPLAYER_* flags: COVERED when the TCP stream took p's
+ * payload (delivered it, held it for later, or had delivered those bytes
+ * already), so whoever inspects the stream has p's bytes (never for UDP, a
+ * payload-less packet, a direction not tracked, past the depth or after
+ * the close); RETRANS when, besides, every byte of it had been delivered
+ * before (a retransmission, or an overlap bringing nothing new).
+ */
+#define APPLAYER_COVERED 0x1
+#define APPLAYER_RETRANS 0x2
+unsigned applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
+			 enum flow_dir dir, const struct applayer_hooks *h, void *arg);
 
 /* The flow ends: parse what the streams still hold, inspected against
  * pseudo[dir], a payload-less packet of the flow in that direction (NULL:
  * not inspected), and give the stream blocks and the parser state back. */
 void applayer_flow_end(struct applayer *al, struct flow *f, const struct packet *const pseudo[2],
-		       applayer_inspect_fn cb, void *arg);
+		       const struct applayer_hooks *h, void *arg);
 
 #endif

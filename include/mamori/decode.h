@@ -167,6 +167,7 @@ struct decode_stats {
 #define PKT_HAS_ICMP_INNER (1u << 10) /* ICMP error quoting an IP header */
 #define PKT_TRUNCATED    (1u << 11) /* caplen < what the headers claim */
 #define PKT_CSUM_BAD     (1u << 12) /* checksum validation failed (-k all) */
+#define PKT_REASSEMBLED  (1u << 13) /* a datagram rebuilt from fragments */
 
 /* TCP flag bits, as on the wire. */
 #define TCP_FIN 0x01

@@ -159,7 +159,8 @@ int defrag_packet(struct defrag *d, const struct packet *p, uint64_t now_us,
 unsigned defrag_events(const struct defrag *d, enum decode_event *ev, unsigned max);
 
 /* Copy the link-layer context of the fragment that completed a datagram
- * (VLAN ids and counts, MPLS count, time) into the decoded datagram rp. */
+ * (VLAN ids and counts, MPLS count, time) into the decoded datagram rp,
+ * and mark it PKT_REASSEMBLED (flow:only_frag / no_frag). */
 void defrag_restore_context(struct packet *rp, const struct packet *frag);
 
 /* Expire datagrams idle for defrag.timeout at time now_us, at most max of

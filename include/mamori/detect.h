@@ -60,6 +60,8 @@ struct detect_thread_stats {
 	uint64_t thresholded;           /* matches threshold/detection_filter held back */
 	uint64_t thresh_evicted;        /* live threshold entries dropped, table full */
 	uint64_t app_inspections;       /* application-layer inspection points */
+	uint64_t stream_bytes;          /* new stream bytes inspected */
+	uint64_t stream_alerts;         /* alerts raised on stream windows */
 };
 
 /* How to build an engine; a NULL config means the defaults (no cache). */
@@ -98,6 +100,47 @@ typedef void (*detect_alert_fn)(void *arg, const struct packet *p, const struct 
  */
 unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
 		       enum flow_dir dir, detect_alert_fn cb, void *arg);
+
+/*
+ * TCP stream inspection. A payload rule on TCP is matched against the
+ * reassembled bytes of its flow direction (stream.h), so content split
+ * across segments, sent out of order or overlapped is seen as the host
+ * sees it, and each stream match alerts once:
+ *
+ *   detect_stream_begin(t, p, f, dir);        before the app layer runs p
+ *   detect_stream_data(t, p, f, dir, ...);    each in-order delivery
+ *   detect_packet_stream(t, p, f, dir, how, ...);
+ *
+ * The bytes a packet delivers (its own, and held ones it releases) are
+ * scanned in block mode behind a carry of the last few bytes delivered
+ * before (kept in f->app.carry): a fast-pattern match must end in the new
+ * bytes, so nothing alerts twice, and the rule is verified on carry + new
+ * bytes. `how` DETECT_STREAM_COVERED: the stream took this packet's
+ * payload (delivered it, held it for later or had it already); stream
+ * rules then skip the packet itself. Otherwise (no stream for the
+ * direction, depth reached, data after the close) they match the packet's
+ * payload as packet rules do. DETECT_STREAM_RETRANS: the payload brought
+ * no new byte; no payload rule runs on it, so a retransmission never
+ * alerts twice.
+ * Rules whose payload options are anchored to the packet (offset/depth or
+ * startswith on the first content, absolute byte_test/isdataat, dsize,
+ * ^-anchored pcre) and flow:no_stream rules stay packet rules;
+ * flow:only_stream rules match the stream only. A delivery outside
+ * begin/packet (flow end, the other direction flushed by a RST) is
+ * inspected at once against p.
+ */
+bool detect_has_stream(const struct detect_thread *t);
+void detect_stream_begin(struct detect_thread *t, const struct packet *p, struct flow *f,
+			 enum flow_dir dir);
+/* flags: stream.h STREAM_GAP (bytes were lost before data: the carry is
+ * dropped) and STREAM_EOF. */
+void detect_stream_data(struct detect_thread *t, const struct packet *p, struct flow *f,
+			enum flow_dir dir, const uint8_t *data, uint32_t len, unsigned flags,
+			detect_alert_fn cb, void *arg);
+#define DETECT_STREAM_COVERED 0x1
+#define DETECT_STREAM_RETRANS 0x2
+unsigned detect_packet_stream(struct detect_thread *t, const struct packet *p, struct flow *f,
+			      enum flow_dir dir, unsigned how, detect_alert_fn cb, void *arg);
 
 /*
  * Match the app rules of in->proto at one inspection point of a parser
@@ -158,10 +201,18 @@ struct detect_rule {
 	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
 	bool has_bit_checks;            /* flowbits isset / isnotset */
 	bool has_bit_actions;           /* flowbits set / unset / toggle */
+	uint8_t smode;                  /* enum detect_smode */
 	/* bits an `isset` (not `a|b`) requires: a rule whose flow lacks one
 	 * cannot match, which detect_packet tests in a few word operations
 	 * before anything else (most flowbits rules carry no fast pattern) */
 	uint64_t need_bits[FLOW_BITS_WORDS];
+};
+
+/* How a packet rule meets TCP streams (see detect_stream_begin). */
+enum detect_smode {
+	DETECT_SM_PACKET = 0,   /* packets only: no payload options, anchored, no_stream */
+	DETECT_SM_STREAM,       /* the stream where there is one, else the packet */
+	DETECT_SM_STREAM_ONLY,  /* flow:only_stream */
 };
 
 /* Per-thread verification state (PCRE2 match data and contexts). */
@@ -170,6 +221,10 @@ struct detect_vctx {
 	void *mctx;                     /* pcre2_match_context * with limits */
 	int budget;                     /* backtracking steps left for a rule */
 	uint8_t *xbuf;                  /* a transformed buffer (DETECT_XBUF_MAX) */
+	/* when set, the payload buffers read these bytes (a stream window)
+	 * instead of the packet's payload */
+	const uint8_t *raw;
+	uint32_t raw_len;
 };
 
 /* Largest buffer a transform is run on; a longer one fails the rule. */

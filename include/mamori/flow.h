@@ -75,6 +75,9 @@ enum flow_end_reason {
 #define FLOW_BITS_WORDS 4
 #define FLOW_BITS_MAX (64 * FLOW_BITS_WORDS)
 
+/* Stream bytes kept per direction for content spanning segments. */
+#define FLOW_CARRY_MAX 64
+
 struct flow {
 	struct flow_key key;
 	struct flow *hnext;              /* hash chain */
@@ -106,6 +109,10 @@ struct flow {
 		 * reads as HTTP) */
 		uint8_t prelen[2];
 		uint8_t pre[2][24];
+		/* the last stream bytes each direction delivered, for matches
+		 * across segment boundaries (detect_stream_begin) */
+		uint8_t carry_len[2];
+		uint8_t carry[2][FLOW_CARRY_MAX];
 	} app;
 };
 

@@ -70,7 +70,7 @@ struct detect_stats {
 	uint64_t alert;
 	/* summed detect_thread_stats of the workers */
 	uint64_t packets, candidates, checked, passed, scan_errors, thresholded,
-		 thresh_evicted;
+		 thresh_evicted, stream_bytes, stream_alerts;
 	bool has_ruleset;               /* rules in use: ruleset is set */
 	struct ruleset_stats ruleset;
 };

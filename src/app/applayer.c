@@ -44,7 +44,7 @@ struct deliver_ctx {
 	const struct packet *p;
 	struct flow *f;
 	enum flow_dir dir;
-	applayer_inspect_fn cb;
+	const struct applayer_hooks *h;
 	void *arg;
 };
 
@@ -196,8 +196,8 @@ static void on_inspect(void *arg, const struct app_inspect *in)
 	if (in->proto < APP_PROTO_MAX)
 		c->al->st.tx[in->proto]++;
 	/* at flow end there is no packet to report the match on */
-	if (c->p && c->cb)
-		c->cb(c->arg, c->p, c->f, in);
+	if (c->p && c->h && c->h->inspect)
+		c->h->inspect(c->arg, c->p, c->f, in);
 }
 
 static void on_event(void *arg, unsigned ev)
@@ -309,6 +309,9 @@ static void deliver(void *arg, const uint8_t *data, uint32_t len, unsigned flags
 	struct flow *f = c->f;
 	int d = c->dir;
 
+	/* the stream rules see every byte, whatever the parsers make of it */
+	if (c->p && c->h && c->h->raw)
+		c->h->raw(c->arg, c->p, f, c->dir, data, len, flags);
 	if (f->app.proto == APP_PROTO_UNKNOWN && len && !(flags & STREAM_GAP))
 		detect_proto(c, data, len);
 	if (f->app.proto == APP_PROTO_UNKNOWN || f->app.proto == APP_PROTO_FAILED ||
@@ -326,9 +329,9 @@ static void deliver(void *arg, const uint8_t *data, uint32_t len, unsigned flags
 
 /* UDP: each datagram is one message (DNS). */
 static void udp_packet(struct applayer *al, const struct packet *p, struct flow *f,
-		       enum flow_dir dir, applayer_inspect_fn cb, void *arg)
+		       enum flow_dir dir, const struct applayer_hooks *h, void *arg)
 {
-	struct deliver_ctx c = { al, p, f, dir, cb, arg };
+	struct deliver_ctx c = { al, p, f, dir, h, arg };
 	const uint8_t *data = p->data + p->payload_off;
 
 	if (!p->payload_off || !p->payload_len)
@@ -350,31 +353,40 @@ static void udp_packet(struct applayer *al, const struct packet *p, struct flow 
 		dns_parse(f->app.state, dir, data, p->payload_len, on_inspect, on_event, &c);
 }
 
-void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
-		     enum flow_dir dir, applayer_inspect_fn cb, void *arg)
+unsigned applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
+			 enum flow_dir dir, const struct applayer_hooks *h, void *arg)
 {
-	struct deliver_ctx c = { al, p, f, dir, cb, arg };
+	struct deliver_ctx c = { al, p, f, dir, h, arg };
+	bool raw = h && h->raw;
+	uint16_t before;
+	uint32_t next;
+	struct stream_dir *sd;
+	unsigned how = 0;
 
-	if (!f || f->app.proto == APP_PROTO_FAILED)
-		return;
+	if (!f || (f->app.proto == APP_PROTO_FAILED && !raw))
+		return 0;
 	if (p->proto == 17) {
-		udp_packet(al, p, f, dir, cb, arg);
-		return;
+		if (f->app.proto != APP_PROTO_FAILED)
+			udp_packet(al, p, f, dir, h, arg);
+		return 0;
 	}
-	if (p->proto != 6 || f->app.done == 3)
-		return;
-	stream_segment(al->sp, &f->app.stream[dir], p->tcp_seq,
+	if (p->proto != 6 || (f->app.done == 3 && !raw))
+		return 0;
+	sd = &f->app.stream[dir];
+	before = sd->flags;
+	next = sd->next_seq;
+	stream_segment(al->sp, sd, p->tcp_seq,
 		       p->payload_off ? p->data + p->payload_off : NULL,
 		       p->payload_off ? p->payload_len : 0, p->tcp_flags, deliver, &c);
 	/* a RST the stream accepted ends both directions; what the other
 	 * direction still held is inspected against the RST seen from that
 	 * side (endpoints swapped), so address and port checks hold */
-	if ((p->tcp_flags & STREAM_TH_RST) && (f->app.stream[dir].flags & STREAM_DIR_RST) &&
+	if ((p->tcp_flags & STREAM_TH_RST) && (sd->flags & STREAM_DIR_RST) &&
 	    (f->app.stream[!dir].flags & STREAM_DIR_INIT) &&
 	    !(f->app.stream[!dir].flags & STREAM_DIR_CLOSED) &&
-	    f->app.proto != APP_PROTO_FAILED) {
+	    (f->app.proto != APP_PROTO_FAILED || raw)) {
 		struct packet sw = *p;
-		struct deliver_ctx o = { al, &sw, f, (enum flow_dir)!dir, cb, arg };
+		struct deliver_ctx o = { al, &sw, f, (enum flow_dir)!dir, h, arg };
 
 		sw.src = p->dst;
 		sw.dst = p->src;
@@ -384,20 +396,32 @@ void applayer_packet(struct applayer *al, const struct packet *p, struct flow *f
 		sw.payload_len = 0;
 		stream_dir_flush(al->sp, &f->app.stream[!dir], deliver, &o);
 	}
-	/* nothing more to parse: hand the held blocks back at once */
-	if (f->app.proto == APP_PROTO_FAILED || f->app.done == 3) {
+	/* nothing more to parse or match: hand the held blocks back at once */
+	if (!raw && (f->app.proto == APP_PROTO_FAILED || f->app.done == 3)) {
 		stream_dir_release(al->sp, &f->app.stream[0]);
 		stream_dir_release(al->sp, &f->app.stream[1]);
 	}
+	if (p->payload_off && p->payload_len && (sd->flags & STREAM_DIR_INIT) &&
+	    !(before & (STREAM_DIR_DEPTH | STREAM_DIR_CLOSED))) {
+		how = APPLAYER_COVERED;
+		/* sequence arithmetic: the payload ends at or before the next
+		 * byte the direction expected before this packet */
+		if ((before & STREAM_DIR_INIT) && !(p->tcp_flags & STREAM_TH_SYN) &&
+		    (int32_t)(p->tcp_seq + p->payload_len - next) <= 0)
+			how |= APPLAYER_RETRANS;
+	}
+	return how;
 }
 
 void applayer_flow_end(struct applayer *al, struct flow *f, const struct packet *const pseudo[2],
-		       applayer_inspect_fn cb, void *arg)
+		       const struct applayer_hooks *h, void *arg)
 {
-	for (int d = 0; d < 2; d++) {
-		struct deliver_ctx c = { al, pseudo ? pseudo[d] : NULL, f, (enum flow_dir)d, cb, arg };
+	bool raw = h && h->raw && pseudo;
 
-		if (f->app.proto == APP_PROTO_FAILED || f->key.proto != 6)
+	for (int d = 0; d < 2; d++) {
+		struct deliver_ctx c = { al, pseudo ? pseudo[d] : NULL, f, (enum flow_dir)d, h, arg };
+
+		if (f->key.proto != 6 || (f->app.proto == APP_PROTO_FAILED && !raw))
 			stream_dir_release(al->sp, &f->app.stream[d]);
 		else
 			stream_dir_flush(al->sp, &f->app.stream[d], deliver, &c);

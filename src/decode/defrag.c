@@ -335,6 +335,7 @@ void defrag_restore_context(struct packet *rp, const struct packet *frag)
 	rp->vlan_count = frag->vlan_count;
 	rp->mpls_count = frag->mpls_count;
 	rp->ts_us = frag->ts_us;
+	rp->flags |= PKT_REASSEMBLED;
 }
 
 /* ---- pools ----------------------------------------------------------------- */

@@ -38,6 +38,7 @@
 
 #include "mamori/clock.h"
 #include "mamori/detect.h"
+#include "mamori/stream.h"
 
 enum group_id { GROUP_TCP, GROUP_UDP, GROUP_ICMP, GROUP_OTHER, GROUP_MAX };
 
@@ -81,6 +82,9 @@ struct group {
 	/* the pcre of rules without a literal fast pattern, compiled with
 	 * HS_FLAG_PREFILTER (a superset of PCRE's matches: PCRE2 confirms) */
 	hs_database_t *redb;
+	/* TCP with stream rules: db's literals reporting every match, for
+	 * the seam of a stream window (see scan_window) */
+	hs_database_t *seamdb;
 	uint32_t *nofp;                 /* always-check rules, ascending */
 	uint32_t nnofp;
 	struct ridx idx[IDX_MAX];       /* indexed rules are not in nofp */
@@ -105,7 +109,20 @@ struct detect_engine {
 	uint32_t max_ovec;
 	bool has_thresh;                /* some active rule has a threshold */
 	bool has_unique;                /* ... a detection_filter unique_on */
+	bool has_stream;                /* some TCP rule matches streams */
+	uint32_t carry;                 /* stream bytes rescanned (<= FLOW_CARRY_MAX) */
 	struct detect_engine_stats st;
+};
+
+/* A stream window: the carry and up to 64 KiB of new bytes. */
+#define WIN_NEW_MAX 65536
+#define WIN_CAP (FLOW_CARRY_MAX + WIN_NEW_MAX)
+
+/* What a payload buffer is while candidates run (see run_rule). */
+enum wmode {
+	WM_NONE,        /* a packet without a stream: the payload */
+	WM_PACKET,      /* a packet the stream took: stream rules see the window */
+	WM_ALONE,       /* a window on its own: stream rules (and pass rules) only */
 };
 
 
@@ -140,6 +157,22 @@ struct detect_thread {
 	struct detect_thread_stats *st; /* own_st, or the caller's */
 	struct detect_thread_stats own_st;
 	struct event_alert alert;       /* filled per alert; too big for the stack */
+	/* stream inspection (detect_stream_begin): the window gathered for
+	 * packet wp of flow wf, direction wdir */
+	uint8_t *win;                   /* WIN_CAP */
+	uint8_t *win2;                  /* WIN_CAP: deliveries outside a window */
+	uint32_t wlen, wcarry;          /* bytes in win; the first wcarry carried */
+	const struct packet *wp;
+	struct flow *wf;
+	uint8_t wdir;
+	bool wactive;
+	bool wdirect;                   /* the new bytes start with wp's payload */
+	bool wloaded;                   /* the carry is in win (first delivery) */
+	uint32_t wndeliv;               /* deliveries into this window */
+	uint8_t wmode;                  /* enum wmode, while candidates run */
+	bool wretrans;                  /* WM_PACKET: the payload was old bytes */
+	const uint8_t *wbuf;            /* the window candidates see */
+	uint32_t wblen, wbcarry;
 };
 
 /* ---- build --------------------------------------------------------------- */
@@ -825,6 +858,22 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 		nofp[ids[cerr->expression]] = true;
 		hs_free_compile_error(cerr);
 	}
+	if (g == GROUP_TCP && e->has_stream && n) {
+		hs_compile_error_t *cerr = NULL;
+
+		for (unsigned k = 0; k < n; k++)
+			flags[k] &= ~(unsigned)HS_FLAG_SINGLEMATCH;
+		/* without it the seam scan falls back to rescanning the carry
+		 * with db (a repeat hidden in the carry may then be missed) */
+		if (hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &grp->seamdb, &cerr,
+					 cst) != HS_SUCCESS)
+			grp->seamdb = NULL;
+		hs_free_compile_error(cerr);
+		if (grp->seamdb && hs_alloc_scratch(grp->seamdb, &e->scratch) != HS_SUCCESS) {
+			snprintf(err, errlen, "hyperscan: cannot allocate scratch");
+			goto out;
+		}
+	}
 	for (uint32_t i = 0; i < e->nrules; i++) {
 		const uint8_t *pat;
 		uint32_t len;
@@ -904,12 +953,23 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 		const struct rule *r = e->rules[i].r;
 		const uint8_t *pat;
 		uint32_t len;
-		bool nc;
+		bool nc, fp;
 
+		fp = !e->rules[i].app && fast_pattern(r, &pat, &len, &nc);
 		if (e->rules[i].app)
 			e->st.rules_app++;
-		else if (fast_pattern(r, &pat, &len, &nc))
+		else if (fp)
 			e->st.rules_prefiltered++;
+		/* the carry must hold all but the last byte of a fast pattern
+		 * that ends in new bytes; a pcre prefilter has no fixed width,
+		 * it gets the most there is */
+		if (e->rules[i].smode != DETECT_SM_PACKET && in_group(&e->rules[i], GROUP_TCP)) {
+			uint32_t need = fp ? len - 1 : FLOW_CARRY_MAX;
+
+			e->has_stream = true;
+			if (need > e->carry)
+				e->carry = need > FLOW_CARRY_MAX ? FLOW_CARRY_MAX : need;
+		}
 		if (r->threshold.type != RULE_THRESH_NONE ||
 		    r->detection_filter.type != RULE_THRESH_NONE)
 			e->has_thresh = true;
@@ -924,6 +984,8 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 		if (e->groups[g].db && hs_database_size(e->groups[g].db, &sz) == HS_SUCCESS)
 			e->st.hs_bytes += sz;
 		if (e->groups[g].redb && hs_database_size(e->groups[g].redb, &sz) == HS_SUCCESS)
+			e->st.hs_bytes += sz;
+		if (e->groups[g].seamdb && hs_database_size(e->groups[g].seamdb, &sz) == HS_SUCCESS)
 			e->st.hs_bytes += sz;
 	}
 	for (int a = APP_PROTO_HTTP; a < APP_PROTO_FAILED; a++) {
@@ -954,6 +1016,7 @@ void detect_engine_free(struct detect_engine *e)
 	for (int g = 0; g < GROUP_MAX; g++) {
 		hs_free_database(e->groups[g].db);
 		hs_free_database(e->groups[g].redb);
+		hs_free_database(e->groups[g].seamdb);
 		free(e->groups[g].nofp);
 		for (int k = 0; k < IDX_MAX; k++)
 			ridx_free(&e->groups[g].idx[k]);
@@ -990,6 +1053,8 @@ struct detect_thread *detect_thread_new(const struct detect_engine *e,
 	t->cand = calloc((size_t)e->nrules / 64 + 1, sizeof(*t->cand));
 	if (!t->cand || detect_vctx_init(&t->v, e->max_ovec))
 		goto fail;
+	if (e->has_stream && (!(t->win = malloc(WIN_CAP)) || !(t->win2 = malloc(WIN_CAP))))
+		goto fail;
 	if (e->has_thresh && !(t->thresh = detect_thresh_new(e->has_unique)))
 		goto fail;
 	if (e->scratch && hs_clone_scratch(e->scratch, &t->scratch) != HS_SUCCESS)
@@ -1007,6 +1072,8 @@ void detect_thread_free(struct detect_thread *t)
 	hs_free_scratch(t->scratch);
 	detect_vctx_fini(&t->v);
 	free(t->cand);
+	free(t->win);
+	free(t->win2);
 	detect_thresh_free(t->thresh);
 	free(t);
 }
@@ -1237,6 +1304,38 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 	    rule_app_proto(dr->r->app) != APP_PROTO_UNKNOWN &&
 	    rule_app_proto(dr->r->app) != f->app.proto)
 		return false;
+	/* which bytes the payload options read (detect_stream_begin) */
+	t->v.raw = NULL;
+	if (!in) {
+		switch (t->wmode) {
+		case WM_NONE:
+			if (dr->smode == DETECT_SM_STREAM_ONLY)
+				return false;
+			break;
+		case WM_PACKET:
+		case WM_ALONE:
+			if (dr->smode == DETECT_SM_PACKET) {
+				/* a window alone runs stream rules; pass rules
+				 * too, so an address pass holds for streams */
+				if (t->wmode == WM_ALONE && dr->r->action != RULE_ACTION_PASS)
+					return false;
+				/* a retransmission: its bytes were matched
+				 * (no_stream asks for every packet as sent) */
+				if (t->wmode == WM_PACKET && t->wretrans && dr->nsegs &&
+				    !(dr->r->flow & RULE_FLOW_NO_STREAM))
+					return false;
+				break;
+			}
+			/* the stream took the packet: no new bytes, nothing
+			 * for a stream rule (a retransmission never matches
+			 * twice; held data is matched once delivered) */
+			if (t->wblen <= t->wbcarry)
+				return false;
+			t->v.raw = t->wbuf;
+			t->v.raw_len = t->wblen;
+			break;
+		}
+	}
 	if (!header_match(t, dr->r, p, in != NULL))
 		return false;
 	t->st->checked++;
@@ -1256,6 +1355,8 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 	fill_alert(&t->alert, dr->r);
 	(*alerts)++;
 	t->st->alerts++;
+	if (t->v.raw)
+		t->st->stream_alerts++;
 	if (f)
 		f->alerted = 1;
 	if (cb)
@@ -1334,26 +1435,24 @@ unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow
 	return run_candidates(t, p, f, dir, in, body, cb, arg);
 }
 
-unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
-		       enum flow_dir dir, detect_alert_fn cb, void *arg)
+/* Scan p's payload with the group's databases; fn marks candidates. */
+static void scan_payload(struct detect_thread *t, const struct group *g, const struct packet *p,
+			 match_event_handler fn, void *ctx)
 {
-	const struct group *g;
+	const char *pl = (const char *)p->data + p->payload_off;
 
-	if (p->ip_ver != 4 && p->ip_ver != 6)
-		return 0;
-	t->st->packets++;
-	g = &t->e->groups[packet_group(p)];
-	cand_reset(t);
-	if (p->payload_off && p->payload_len) {
-		const char *pl = (const char *)p->data + p->payload_off;
+	if (!p->payload_off || !p->payload_len)
+		return;
+	if (g->db && hs_scan(g->db, pl, p->payload_len, 0, t->scratch, fn, ctx) != HS_SUCCESS)
+		t->st->scan_errors++;
+	if (g->redb && hs_scan(g->redb, pl, p->payload_len, 0, t->scratch, fn, ctx) != HS_SUCCESS)
+		t->st->scan_errors++;
+}
 
-		if (g->db && hs_scan(g->db, pl, p->payload_len, 0, t->scratch, on_match, t) !=
-				     HS_SUCCESS)
-			t->st->scan_errors++;
-		if (g->redb && hs_scan(g->redb, pl, p->payload_len, 0, t->scratch, on_match, t) !=
-				       HS_SUCCESS)
-			t->st->scan_errors++;
-	}
+/* Mark the rules p's header selects: the indexes, then (after counting
+ * the prefilter's candidates) the rules every packet of g checks. */
+static void mark_header(struct detect_thread *t, const struct group *g, const struct packet *p)
+{
 	if (p->ip_ver == 4) {
 		for (int kind = IDX_SRC_IP4; kind <= IDX_DST_IP4; kind++) {
 			const struct ridx *x = &g->idx[kind];
@@ -1386,6 +1485,285 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
 	t->st->candidates += t->ncand;
 	for (uint32_t i = 0; i < g->nnofp; i++)
 		cand_mark(t, g->nofp[i]);
+}
+
+unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct flow *f,
+		       enum flow_dir dir, detect_alert_fn cb, void *arg)
+{
+	const struct group *g;
+
+	if (p->ip_ver != 4 && p->ip_ver != 6)
+		return 0;
+	t->st->packets++;
+	g = &t->e->groups[packet_group(p)];
+	cand_reset(t);
+	scan_payload(t, g, p, on_match, t);
+	mark_header(t, g, p);
 	/* rule order: pass rules first (see the top of this file) */
 	return run_candidates(t, p, f, dir, NULL, false, cb, arg);
+}
+
+/* ---- TCP streams ------------------------------------------------------------ */
+
+/* A window scan: a match ending in the carry was seen by the window before. */
+struct wscan {
+	struct detect_thread *t;
+	uint32_t carry;
+	bool stream_only;               /* mark stream rules only */
+	uint32_t budget;                /* on_match_budget: matches left */
+};
+
+static int on_match_win(unsigned int id, unsigned long long from, unsigned long long to,
+			unsigned int flags, void *ctx)
+{
+	struct wscan *w = ctx;
+
+	(void)from;
+	(void)flags;
+	if (to > w->carry && (!w->stream_only || w->t->e->rules[id].smode != DETECT_SM_PACKET))
+		cand_mark(w->t, id);
+	return 0;
+}
+
+/* The packet's own payload when the stream took it: packet rules only. */
+static int on_match_pkt(unsigned int id, unsigned long long from, unsigned long long to,
+			unsigned int flags, void *ctx)
+{
+	struct detect_thread *t = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (t->e->rules[id].smode == DETECT_SM_PACKET)
+		cand_mark(t, id);
+	return 0;
+}
+
+/*
+ * Scan a window; only matches ending past the carry count. The TCP
+ * literals are scanned reporting every match (seamdb), so an occurrence
+ * inside the carry cannot hide one that crosses into the new bytes (db
+ * reports a literal's first match only). A payload that floods the scan
+ * with matches (a run of zeros against ET's binary literals) stops it
+ * after WIN_MATCH_BUDGET: the new bytes are then scanned with db and only
+ * the seam, the carry and the bytes a crossing literal can reach, with
+ * seamdb. The pcre prefilter runs over the whole window.
+ */
+#define WIN_MATCH_BUDGET 1024
+
+static int on_match_budget(unsigned int id, unsigned long long from, unsigned long long to,
+			   unsigned int flags, void *ctx)
+{
+	struct wscan *w = ctx;
+
+	if (!w->budget--)
+		return 1;               /* stop: the caller rescans */
+	return on_match_win(id, from, to, flags, ctx);
+}
+
+static void scan_window(struct detect_thread *t, const uint8_t *buf, uint32_t len,
+			uint32_t carry, bool stream_only)
+{
+	const struct group *g = &t->e->groups[GROUP_TCP];
+	struct wscan w = { t, carry, stream_only, WIN_MATCH_BUDGET };
+	struct wscan wn = { t, 0, stream_only, 0 };
+	uint32_t seam = carry + (len - carry < t->e->carry ? len - carry : t->e->carry);
+	hs_error_t hr;
+
+	t->st->stream_bytes += len - carry;
+	if (g->db && g->seamdb) {
+		hr = hs_scan(g->seamdb, (const char *)buf, len, 0, t->scratch, on_match_budget, &w);
+		if (hr == HS_SCAN_TERMINATED) {
+			if (hs_scan(g->db, (const char *)buf + carry, len - carry, 0, t->scratch,
+				    on_match_win, &wn) != HS_SUCCESS)
+				t->st->scan_errors++;
+			if (carry && hs_scan(g->seamdb, (const char *)buf, seam, 0, t->scratch,
+					     on_match_win, &w) != HS_SUCCESS)
+				t->st->scan_errors++;
+		} else if (hr != HS_SUCCESS) {
+			t->st->scan_errors++;
+		}
+	} else if (g->db && hs_scan(g->db, (const char *)buf, len, 0, t->scratch, on_match_win,
+				    &w) != HS_SUCCESS) {
+		t->st->scan_errors++;
+	}
+	if (g->redb && hs_scan(g->redb, (const char *)buf, len, 0, t->scratch, on_match_win, &w) !=
+			       HS_SUCCESS)
+		t->st->scan_errors++;
+}
+
+/* Run the stream rules on a window by itself, reported against p. */
+static unsigned inspect_alone(struct detect_thread *t, const struct packet *p, struct flow *f,
+			      enum flow_dir dir, const uint8_t *buf, uint32_t len, uint32_t carry,
+			      detect_alert_fn cb, void *arg)
+{
+	unsigned n;
+
+	if (len <= carry || (p->ip_ver != 4 && p->ip_ver != 6))
+		return 0;
+	cand_reset(t);
+	scan_window(t, buf, len, carry, true);
+	/* header candidates for the pass rules among them (run_rule) */
+	mark_header(t, &t->e->groups[GROUP_TCP], p);
+	t->wmode = WM_ALONE;
+	t->wbuf = buf;
+	t->wblen = len;
+	t->wbcarry = carry;
+	n = run_candidates(t, p, f, dir, NULL, false, cb, arg);
+	t->wmode = WM_NONE;
+	return n;
+}
+
+static void carry_save(const struct detect_engine *e, struct flow *f, int dir,
+		       const uint8_t *buf, uint32_t len)
+{
+	uint32_t n = len < e->carry ? len : e->carry;
+
+	memcpy(f->app.carry[dir], buf + len - n, n);
+	f->app.carry_len[dir] = (uint8_t)n;
+}
+
+static uint32_t carry_load(const struct detect_engine *e, const struct flow *f, int dir,
+			   uint8_t *buf)
+{
+	uint32_t have = f->app.carry_len[dir], n = have < e->carry ? have : e->carry;
+
+	memcpy(buf, f->app.carry[dir] + have - n, n);
+	return n;
+}
+
+/* Inspect the gathered window now (it is full, or a gap follows) and keep
+ * its tail as the carry. */
+static void window_flush(struct detect_thread *t, detect_alert_fn cb, void *arg)
+{
+	uint32_t k = t->wlen < t->e->carry ? t->wlen : t->e->carry;
+
+	inspect_alone(t, t->wp, t->wf, (enum flow_dir)t->wdir, t->win, t->wlen, t->wcarry, cb,
+		      arg);
+	memmove(t->win, t->win + t->wlen - k, k);
+	t->wlen = t->wcarry = k;
+	t->wdirect = false;
+}
+
+bool detect_has_stream(const struct detect_thread *t)
+{
+	return t->e->has_stream;
+}
+
+void detect_stream_begin(struct detect_thread *t, const struct packet *p, struct flow *f,
+			 enum flow_dir dir)
+{
+	if (!t->e->has_stream)
+		return;
+	t->wactive = true;
+	t->wp = p;
+	t->wf = f;
+	t->wdir = (uint8_t)dir;
+	t->wdirect = false;
+	t->wndeliv = 0;
+	t->wlen = t->wcarry = 0;
+	t->wloaded = false;         /* most packets deliver nothing: load lazily */
+}
+
+void detect_stream_data(struct detect_thread *t, const struct packet *p, struct flow *f,
+			enum flow_dir dir, const uint8_t *data, uint32_t len, unsigned flags,
+			detect_alert_fn cb, void *arg)
+{
+	const struct detect_engine *e = t->e;
+
+	if (!e->has_stream)
+		return;
+	if (!t->wactive || p != t->wp || f != t->wf || dir != t->wdir) {
+		/* flow end, or the other direction flushed by a RST:
+		 * inspect at once, in pieces through the second buffer */
+		uint32_t c;
+
+		if (flags & STREAM_GAP)
+			f->app.carry_len[dir] = 0;
+		c = carry_load(e, f, dir, t->win2);
+		while (len) {
+			uint32_t n = len < WIN_NEW_MAX ? len : WIN_NEW_MAX;
+
+			memcpy(t->win2 + c, data, n);
+			inspect_alone(t, p, f, dir, t->win2, c + n, c, cb, arg);
+			carry_save(e, f, dir, t->win2, c + n);
+			c = carry_load(e, f, dir, t->win2);
+			data += n;
+			len -= n;
+		}
+		return;
+	}
+	if (flags & STREAM_GAP) {
+		/* what came before the gap is inspected without what follows */
+		if (t->wlen > t->wcarry)
+			window_flush(t, cb, arg);
+		t->wlen = t->wcarry = 0;
+		t->wdirect = false;
+		t->wloaded = true;
+		f->app.carry_len[dir] = 0;
+	}
+	if (!len)
+		return;
+	if (!t->wloaded) {
+		t->wlen = t->wcarry = carry_load(e, f, dir, t->win);
+		t->wloaded = true;
+	}
+	if (t->wndeliv++ == 0 && p->payload_off &&
+	    data == p->data + p->payload_off && len == p->payload_len)
+		t->wdirect = true;
+	while (len) {
+		uint32_t room = WIN_CAP - t->wlen, n;
+
+		if (!room) {
+			window_flush(t, cb, arg);
+			continue;
+		}
+		n = len < room ? len : room;
+		memcpy(t->win + t->wlen, data, n);
+		t->wlen += n;
+		data += n;
+		len -= n;
+	}
+}
+
+unsigned detect_packet_stream(struct detect_thread *t, const struct packet *p, struct flow *f,
+			      enum flow_dir dir, unsigned how, detect_alert_fn cb, void *arg)
+{
+	const struct group *g;
+	unsigned n;
+
+	if (!t->wactive || p != t->wp || f != t->wf || dir != t->wdir)
+		return detect_packet(t, p, f, dir, cb, arg);
+	t->wactive = false;
+	if (!(how & DETECT_STREAM_COVERED) || p->proto != 6 || (p->ip_ver != 4 && p->ip_ver != 6)) {
+		/* the packet is not the stream's (no direction yet, depth,
+		 * after the close): anything delivered still gets its look */
+		n = 0;
+		if (t->wlen > t->wcarry) {
+			n = inspect_alone(t, p, f, dir, t->win, t->wlen, t->wcarry, cb, arg);
+			carry_save(t->e, f, dir, t->win, t->wlen);
+		}
+		return n + detect_packet(t, p, f, dir, cb, arg);
+	}
+	t->st->packets++;
+	g = &t->e->groups[GROUP_TCP];
+	cand_reset(t);
+	/* one scan when the new bytes begin with the packet's own payload:
+	 * a packet rule's match in the payload ends past the carry too (a
+	 * superset: the packet rules are verified on the packet) */
+	if (t->wlen > t->wcarry)
+		scan_window(t, t->win, t->wlen, t->wcarry, !t->wdirect);
+	if (!t->wdirect)
+		scan_payload(t, g, p, on_match_pkt, t);
+	mark_header(t, g, p);
+	t->wmode = WM_PACKET;
+	t->wretrans = how & DETECT_STREAM_RETRANS;
+	t->wbuf = t->win;
+	t->wblen = t->wlen;
+	t->wbcarry = t->wcarry;
+	n = run_candidates(t, p, f, dir, NULL, false, cb, arg);
+	t->wmode = WM_NONE;
+	if (t->wlen > t->wcarry)
+		carry_save(t->e, f, dir, t->win, t->wlen);
+	return n;
 }

@@ -98,6 +98,64 @@ static bool op_relative(const struct rule_opt *o)
 	}
 }
 
+static bool is_chain_op(uint8_t type);
+
+/* Does a payload op fix a position in the packet (offset, depth, start,
+ * end, absolute byte positions, a ^-anchored pcre)? Such a rule means the
+ * packet's bytes, not a stream window's. */
+static bool op_anchored(const struct rule_opt *o)
+{
+	switch (o->type) {
+	case RULE_OPT_CONTENT:
+		return o->u.content.has_offset || o->u.content.has_depth ||
+		       o->u.content.startswith || o->u.content.endswith;
+	case RULE_OPT_PCRE:
+		return !(o->u.pcre.flags & RULE_PCRE_RELATIVE) &&
+		       ((o->u.pcre.flags & RULE_PCRE_ANCHORED) || o->u.pcre.re[0] == '^');
+	case RULE_OPT_ISDATAAT:
+		return !o->u.isdataat.relative;
+	case RULE_OPT_BYTE_TEST:
+	case RULE_OPT_BYTE_JUMP:
+	case RULE_OPT_BYTE_EXTRACT:
+		return !o->u.byte.relative || o->u.byte.from_beginning;
+	case RULE_OPT_BSIZE:
+	case RULE_OPT_DSIZE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* enum detect_smode of a packet rule (see detect.h). */
+static uint8_t stream_mode(const struct rule *r)
+{
+	bool payload = false, anchored = false;
+
+	if (r->flow & RULE_FLOW_NO_STREAM)
+		return DETECT_SM_PACKET;
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		if (o->type == RULE_OPT_DSIZE) {
+			anchored = true;
+			continue;
+		}
+		if (!is_chain_op(o->type))
+			continue;
+		if (!is_packet_buffer(o->buffer))
+			return DETECT_SM_PACKET;        /* an app rule */
+		payload = true;
+		anchored |= op_anchored(o);
+	}
+	/* only_stream without payload options: packets that delivered
+	 * stream bytes */
+	if (r->flow & RULE_FLOW_ONLY_STREAM)
+		return DETECT_SM_STREAM_ONLY;
+	if (!payload)
+		return DETECT_SM_PACKET;
+	return anchored ? DETECT_SM_PACKET : DETECT_SM_STREAM;
+}
+
 static bool is_byte_op(uint8_t type)
 {
 	return type == RULE_OPT_BYTE_TEST || type == RULE_OPT_BYTE_JUMP ||
@@ -145,10 +203,6 @@ static enum detect_skip rule_support(const struct rule *r)
 	if (!detect_thresh_supported(&r->threshold) ||
 	    !detect_thresh_supported(&r->detection_filter))
 		return DETECT_SKIP_THRESHOLD;
-	/* Packets are not reassembled yet, so only_stream and only_frag
-	 * could never match; the other flow bits are handled. */
-	if (r->flow & (RULE_FLOW_ONLY_STREAM | RULE_FLOW_ONLY_FRAG))
-		return DETECT_SKIP_KEYWORD;
 	for (uint32_t i = 0; i < r->nopts; i++) {
 		const struct rule_opt *o = &r->opts[i];
 
@@ -397,6 +451,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		goto fail;
 	}
 	dr->r = r;
+	dr->smode = stream_mode(r);
 	dr->chain = chain;
 	dr->retry = retry;
 	dr->re = re;
@@ -1046,6 +1101,11 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 
 	if (!flow_match(dr->r->flow, f, dir))
 		return false;
+	/* only_frag / no_frag: a datagram defragmentation rebuilt, or not */
+	if ((dr->r->flow & RULE_FLOW_ONLY_FRAG) && !(p->flags & PKT_REASSEMBLED))
+		return false;
+	if ((dr->r->flow & RULE_FLOW_NO_FRAG) && (p->flags & PKT_REASSEMBLED))
+		return false;
 	if (dr->has_hdr_opts && !hdr_match(dr->r, p))
 		return false;
 	/* every option is a plain AND, so testing the bits before the
@@ -1060,7 +1120,10 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 	for (uint16_t k = 0; k < dr->nsegs; k++) {
 		const struct detect_seg *sg = &dr->segs[k];
 
-		if (is_packet_buffer(sg->buffer)) {
+		if (is_packet_buffer(sg->buffer) && v->raw) {
+			c.buf = v->raw;                 /* a stream window */
+			c.len = v->raw_len;
+		} else if (is_packet_buffer(sg->buffer)) {
 			/* Payload options never match an empty payload (Suricata). */
 			if (!p->payload_off || !p->payload_len)
 				return false;

@@ -767,7 +767,7 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 
 #define F(field) kv_u64(j, #field, s->detect.field, &f2)
 		F(packets); F(candidates); F(checked); F(passed); F(scan_errors);
-		F(thresholded); F(thresh_evicted);
+		F(thresholded); F(thresh_evicted); F(stream_bytes); F(stream_alerts);
 #undef F
 		json_key(j, "ruleset", &f2);
 		json_raw(j, "{", 1);

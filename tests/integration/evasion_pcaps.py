@@ -87,3 +87,28 @@ frag = fake[:(len(fake)//8)*8]
 c.fr.append(eth(ip4(C,S,6,frag,0,True,0x7777)))
 c.c(b'GET /evil HTTP/1.1\r\nHost: x\r\n\r\n')
 c.s(b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'); write('t7.pcap', c.fr)
+# S: content split across TCP segments of a protocol no parser knows
+# (port 7777): packet rules must match the reassembled stream, once.
+M = b'xxxxSTREAMMARKERyyyy'
+c = Conn(40030, 7777); c.hs(); c.c(M[:9]); c.c(M[9:]); c.s(b'ok'); write('s_two.pcap', c.fr)
+c = Conn(40031, 7777); c.hs()
+for i in range(len(M)): c.c(M[i:i+1])
+write('s_many.pcap', c.fr)
+c = Conn(40032, 7777); c.hs(); base = c.cs
+parts = [(0, 7), (7, 12), (12, len(M))]
+for a, b in reversed(parts): c.c(M[a:b], seq=base + a)
+c.cs = base + len(M); c.c(b'tail'); write('s_ooo.pcap', c.fr)
+c = Conn(40033, 7777); c.hs(); base = c.cs
+c.c(M[:11], seq=base); c.c(M[6:], seq=base + 6)     # overlapping, same bytes
+c.cs = base + len(M); c.s(b'ok'); write('s_overlap.pcap', c.fr)
+c = Conn(40034, 7777); c.hs(); base = c.cs
+c.c(M, seq=base); c.c(M, seq=base); c.c(M, seq=base)  # retransmitted twice
+c.cs = base + len(M); c.s(b'ok'); write('s_retx.pcap', c.fr)
+# overlap evasion: the first copy of bytes 4-16 is junk, the second the
+# marker; with the default policy (bsd) the first copy stays, so the
+# stream reads junk and no stream rule may alert on the marker copy
+c = Conn(40035, 7777); c.hs(); base = c.cs
+c.c(b'xxxx' + b'J'*12 + b'yyyy', seq=base); c.c(M[4:16], seq=base + 4)
+c.cs = base + len(M); c.s(b'ok'); write('s_junk.pcap', c.fr)
+# a pass rule for the client address holds for stream matches too
+c = Conn(40036, 7778); c.hs(); c.c(M[:9]); c.c(M[9:]); c.s(b'ok'); write('s_pass.pcap', c.fr)

@@ -13,6 +13,11 @@ alert http 10.0.0.2 80 -> 10.0.0.1 any (msg:"body, server to client"; flow:to_cl
 alert http any any -> any any (msg:"body"; flow:to_client; file.data; content:"EVILBODY"; sid:5;)
 alert http any any -> any any (msg:"var across buffers"; flow:to_server; http.uri; content:"/"; http.host; byte_extract:1,0,n,string,dec; http.uri; content:"evil"; distance:0; within:n; sid:9;)
 alert http any any -> any any (msg:"var in order"; flow:to_server; http.host; byte_extract:1,0,n,string,dec; http.uri; content:"/"; content:"evil"; distance:0; within:n; sid:10;)
+pass tcp 10.0.0.1 any -> any 7778 (msg:"pass the client"; sid:30;)
+alert tcp any any -> any [7777,7778] (msg:"stream"; content:"STREAMMARKER"; sid:20;)
+alert tcp any any -> any 7777 (msg:"packets only"; flow:no_stream; content:"STREAMMARKER"; sid:21;)
+alert tcp any any -> any 7777 (msg:"stream only"; flow:only_stream; content:"STREAMMARKER"; sid:22;)
+alert tcp any any -> any 7777 (msg:"anchored: a packet rule"; content:"xxxxSTREAM"; depth:10; sid:23;)
 R
 
 # expect CAPTURE WANT DESCRIPTION
@@ -40,4 +45,13 @@ expect t4_rst "4:1 5:1" "a close-delimited body ended by the client's RST, addre
 expect t4_fin "4:1 5:1" "the same ended by the server's FIN"
 expect t5_end "4:1 5:1" "a body still open when the capture ends is inspected at flow end"
 expect t6 "3:1 10:1" "byte_extract used before its buffer's definition: rule not run"
+# content across TCP segments (sid 20 default, 21 no_stream, 22 only_stream,
+# 23 anchored with depth, a packet rule)
+expect s_two "20:1 22:1" "content split over two segments: one stream match"
+expect s_many "20:1 22:1" "content split over 20 one-byte segments: one stream match"
+expect s_ooo "20:1 22:1" "segments delivered in reverse order: one stream match"
+expect s_overlap "20:1 22:1 23:1" "overlapping segments with the same bytes: still one"
+expect s_retx "20:1 21:3 22:1 23:1" "retransmitted twice: no_stream sees every copy, the rest one"
+expect s_junk "21:1" "overlap evasion: the kept (first) copy is junk, only no_stream sees the marker"
+expect s_pass "" "a pass rule for the client holds for stream matches"
 finish

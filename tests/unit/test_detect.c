@@ -1230,6 +1230,198 @@ static const struct test_case content_cases[] = {
 	{ NULL, NULL }
 };
 
+
+/* ---- TCP streams ---------------------------------------------------------- */
+
+/* One packet of a stream: p's payload is delivered in order (as the
+ * stream module does for in-order data) unless deliv says otherwise. */
+static const char *run_stream(struct env *v, struct flow *f, struct packet *p,
+			      const uint8_t *deliv, uint32_t dlen, unsigned dflags, unsigned how)
+{
+	unsigned n;
+
+	v->sids[0] = 0;
+	v->n = 0;
+	detect_stream_begin(v->t, p, f, FLOW_TOSERVER);
+	if (deliv || dflags)
+		detect_stream_data(v->t, p, f, FLOW_TOSERVER, deliv, dlen, dflags, on_alert, v);
+	n = detect_packet_stream(v->t, p, f, FLOW_TOSERVER, how, on_alert, v);
+	CU_ASSERT(n <= v->n);
+	return v->sids;
+}
+
+/* An in-order segment carrying s. */
+static const char *seg(struct env *v, struct flow *f, const char *s)
+{
+	struct tpkt t;
+	struct packet *p = tcp_s(&t, s);
+
+	return run_stream(v, f, p, p->data + p->payload_off, p->payload_len, 0,
+			  DETECT_STREAM_COVERED);
+}
+
+static void test_stream_split(void)
+{
+	struct env v;
+	struct flow f;
+
+	memset(&f, 0, sizeof(f));
+	env_open(&v, R "(content:\"STREAMMARKER\"; sid:1;)\n"
+		     R "(flow:no_stream; content:\"STREAMMARKER\"; sid:2;)\n"
+		     R "(flow:only_stream; content:\"STREAMMARKER\"; sid:3;)\n");
+	CU_ASSERT(detect_has_stream(v.t));
+	EXPECT(seg(&v, &f, "xxSTREAMM"), "");
+	EXPECT(seg(&v, &f, "ARKERyy"), "1,3");
+	/* the match now lies in the carry: not again */
+	EXPECT(seg(&v, &f, "zz"), "");
+	/* whole in one segment: one alert each, no_stream from the packet */
+	EXPECT(seg(&v, &f, "aSTREAMMARKERb"), "1,2,3");
+	CU_ASSERT_EQUAL(detect_thread_stats(v.t)->stream_alerts, 4);
+	/* bytes lost between the halves: the carry is dropped */
+	memset(&f, 0, sizeof(f));
+	EXPECT(seg(&v, &f, "STREAMM"), "");
+	{
+		struct tpkt t;
+		struct packet *p = tcp_s(&t, "ARKER");
+
+		EXPECT(run_stream(&v, &f, p, p->data + p->payload_off, p->payload_len,
+				  0x01 /* STREAM_GAP */, DETECT_STREAM_COVERED), "");
+	}
+	/* no stream for the packet (not covered): rules match it as a
+	 * packet, only_stream does not */
+	memset(&f, 0, sizeof(f));
+	{
+		struct tpkt t;
+		struct packet *p = tcp_s(&t, "STREAMMARKER");
+
+		EXPECT(run_stream(&v, &f, p, NULL, 0, 0, 0), "1,2");
+	}
+	env_close(&v);
+}
+
+static void test_stream_seam(void)
+{
+	struct env v;
+	struct flow f;
+
+	/* an earlier occurrence in the carry must not hide the one that
+	 * crosses into the new bytes (Hyperscan reports a literal's first
+	 * match only) */
+	memset(&f, 0, sizeof(f));
+	env_open(&v, R "(content:\"ABCD\"; content:\"Z\"; distance:0; within:1; sid:1;)\n"
+		     /* a long fast pattern: the carry holds 19 bytes */
+		     R "(content:\"01234567890123456789\"; sid:2;)\n");
+	EXPECT(seg(&v, &f, "ABCDqAB"), "");
+	EXPECT(seg(&v, &f, "CDZ"), "1");
+	env_close(&v);
+}
+
+static void test_stream_flood(void)
+{
+	struct env v;
+	struct flow f;
+	char a[1910], b[1910];
+
+	/* thousands of matches of one literal stop the every-match scan;
+	 * the fallback still finds what lies past the flood, and content
+	 * crossing the boundary */
+	memset(a, 'a', 1890);
+	memcpy(a + 1890, "STREAMMARKER", 13);
+	memcpy(b, "STREAMMA", 8);
+	memcpy(b + 8, "RKER", 4);
+	memset(&f, 0, sizeof(f));
+	env_open(&v, R "(content:\"STREAMMARKER\"; sid:1;)\n"
+		     R "(content:\"aa\"; sid:2;)\n");
+	EXPECT(seg(&v, &f, a), "1,2");
+	b[8] = 0;
+	EXPECT(seg(&v, &f, b), "");
+	memset(b, 'a', 1900);
+	memcpy(b, "RKER", 4);
+	b[1900] = 0;
+	EXPECT(seg(&v, &f, b), "1,2");
+	env_close(&v);
+}
+
+static void test_stream_held_and_retrans(void)
+{
+	struct env v;
+	struct flow f;
+	struct tpkt t, t2;
+	struct packet *p;
+
+	memset(&f, 0, sizeof(f));
+	env_open(&v, R "(content:\"EVILPAYLOAD\"; sid:1;)\n"
+		     R "(content:\"EVIL\"; depth:4; sid:2;)\n");
+	/* held out of order: nothing delivered, the stream rule waits, the
+	 * anchored rule is a packet rule and matches the packet itself */
+	p = tcp_s(&t, "EVILPAYLOAD");
+	EXPECT(run_stream(&v, &f, p, NULL, 0, 0, DETECT_STREAM_COVERED), "2");
+	/* a later packet fills the hole and releases it: one stream match */
+	p = tcp_s(&t2, "ab");
+	memset(&f, 0, sizeof(f));
+	v.sids[0] = 0;
+	detect_stream_begin(v.t, p, &f, FLOW_TOSERVER);
+	detect_stream_data(v.t, p, &f, FLOW_TOSERVER, p->data + p->payload_off, 2, 0, on_alert, &v);
+	detect_stream_data(v.t, p, &f, FLOW_TOSERVER, (const uint8_t *)"EVILPAYLOAD", 11, 0,
+			   on_alert, &v);
+	detect_packet_stream(v.t, p, &f, FLOW_TOSERVER, DETECT_STREAM_COVERED, on_alert, &v);
+	EXPECT(v.sids, "1");
+	/* a retransmission: no payload rule runs on it */
+	p = tcp_s(&t, "EVILPAYLOAD");
+	EXPECT(run_stream(&v, &f, p, NULL, 0, 0, DETECT_STREAM_COVERED | DETECT_STREAM_RETRANS),
+	       "");
+	/* a delivery outside a packet's window (flow end) alerts at once */
+	memset(&f, 0, sizeof(f));
+	v.sids[0] = 0;
+	detect_stream_data(v.t, p, &f, FLOW_TOSERVER, (const uint8_t *)"xEVILPAYLOADx", 13, 0,
+			   on_alert, &v);
+	EXPECT(v.sids, "1");
+	env_close(&v);
+}
+
+static void test_stream_big(void)
+{
+	struct env v;
+	struct flow f;
+	struct tpkt t;
+	struct packet *p = tcp_s(&t, "x");
+	size_t n = 200000;
+	uint8_t *big = malloc(n);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, 'a', n);
+	/* across the boundary of the first window (carry room + 64 KiB,
+	 * empty carry), and near the end */
+	memcpy(big + FLOW_CARRY_MAX + 65536 - 5, "STREAMMARKER", 12);
+	memcpy(big + n - 12, "STREAMMARKER", 12);
+	memset(&f, 0, sizeof(f));
+	env_open(&v, R "(content:\"STREAMMARKER\"; sid:1;)\n");
+	EXPECT(run_stream(&v, &f, p, big, (uint32_t)n, 0, DETECT_STREAM_COVERED), "1,1");
+	/* only packets that bring new bytes see stream rules */
+	EXPECT(run_stream(&v, &f, p, NULL, 0, 0, DETECT_STREAM_COVERED), "");
+	env_close(&v);
+	free(big);
+}
+
+static void test_stream_modes(void)
+{
+	struct env v;
+
+	/* rules anchored to the packet, dsize, or without payload options
+	 * are packet rules: no stream needed for them alone */
+	env_open(&v, R "(content:\"a\"; offset:1; sid:1;)\n"
+		     R "(content:\"b\"; dsize:>3; sid:2;)\n"
+		     R "(pcre:\"/^x/\"; sid:3;)\n"
+		     R "(flags:S; sid:4;)\n"
+		     R "(byte_test:1,>,3,0; sid:5;)\n"
+		     "alert udp any any -> any any (content:\"abc\"; sid:6;)\n");
+	CU_ASSERT(!detect_has_stream(v.t));
+	env_close(&v);
+	env_open(&v, R "(content:\"a\"; content:\"b\"; distance:2; sid:1;)\n");
+	CU_ASSERT(detect_has_stream(v.t));
+	env_close(&v);
+}
+
 static const struct test_case header_cases[] = {
 	{ "dsize", test_dsize },
 	{ "flow", test_flow },
@@ -1238,6 +1430,12 @@ static const struct test_case header_cases[] = {
 	{ "addresses, ports, bidirectional", test_addresses_ports },
 	{ "ipv4 index of address-list rules", test_ip_index },
 	{ "port index of rules without a fast pattern", test_port_index },
+	{ "stream: content across segments, gaps, no/only_stream", test_stream_split },
+	{ "stream: held data, retransmissions, flow end", test_stream_held_and_retrans },
+	{ "stream: a match in the carry hides no later one", test_stream_seam },
+	{ "stream: a flood of matches falls back to the seam scan", test_stream_flood },
+	{ "stream: windows over 64 KiB", test_stream_big },
+	{ "stream: which rules match streams", test_stream_modes },
 	{ NULL, NULL }
 };
 
