@@ -436,6 +436,101 @@ print("detection, one worker core (thread CPU time, median of %s pass(es)) over 
 PY
 fi
 
+# Application layer: the sensor with ET Open over a generated HTTP/DNS/TLS
+# mix (gen-traffic's default jobs) and the corpus capture, one worker,
+# with the app layer (reassembly, stream matching, HTTP/DNS/TLS parsing,
+# app rules) and signature-only (app-layer.protocols.http.enabled=no).
+#   BENCH_APP=0           skip it
+#   BENCH_APP_PACKETS     frames of the generated mix (default 1000000)
+: "${BENCH_APP:=1}"
+if [ "$BENCH_QUICK" = 1 ]; then : "${BENCH_APP_PACKETS:=20000}"; else : "${BENCH_APP_PACKETS:=1000000}"; fi
+if [ "$BENCH_APP" != 0 ] && [ "$BENCH_ET" != none ] && compgen -G "$BENCH_ET/*.rules" >/dev/null; then
+	app_cap=$BENCH_DIR/appmix-$BENCH_APP_PACKETS-$(hash_of app).pcap
+	if [ ! -s "$app_cap" ]; then
+		echo "bench: generating the HTTP/DNS/TLS mix ($BENCH_APP_PACKETS frames)" >&2
+		"$GEN_TRAFFIC" -o "$app_cap.tmp" --seed 7 --packets "$BENCH_APP_PACKETS" \
+			--flows $((BENCH_APP_PACKETS / 300 + 1)) --dns 50 >/dev/null 2>&1 &&
+			mv "$app_cap.tmp" "$app_cap" ||
+			{ echo "bench: gen-traffic failed for the app mix" >&2; FAILED=1; }
+	fi
+	SAVED_ARGS=$BENCH_ARGS SAVED_RESULTS=$RESULTS SAVED_WORKERS=$BENCH_WORKERS
+	RESULTS=$RUNS/app.tsv
+	: >"$RESULTS"
+	et_args="--set classification-file=$BENCH_ET/classification.config"
+	for f in "$BENCH_ET"/*.rules; do et_args="$et_args -S $f"; done
+	app_caps=$app_cap
+	[ "$BENCH_CORPUS" != none ] && [ -f "$BENCH_CORPUS" ] && app_caps="$app_caps $BENCH_CORPUS"
+	for cap in $app_caps; do
+		[ -s "$cap" ] || continue
+		base=$(basename "$cap" .pcap)
+		base=${base%%-[0-9]*}
+		for mode in app sig; do
+			BENCH_ARGS="$SAVED_ARGS $et_args"
+			[ $mode = sig ] && BENCH_ARGS="$BENCH_ARGS --set app-layer.protocols.http.enabled=no"
+			[ $mode = app ] && calibrate "$cap"
+			echo "bench: ET Open over $base, $mode" >&2
+			for r in $(seq "$BENCH_REPEAT"); do
+				run "$base/$mode" "$cap" 1 "$r"
+				# flows and the parsers' memory from the run's last stats record
+				python3 - "$RUNS/$base/$mode-w1-r$r" >>"$RUNS/app-extra.tsv" <<'PY'
+import json, re, sys
+out = sys.argv[1]
+cpu = pk = by = 0
+for line in open(out + "/stderr", errors="replace"):
+    m = re.search(r"worker \d+: cpu_s=([\d.]+).*\bpkts=(\d+).*\bbytes=(\d+)", line)
+    if m:
+        cpu += float(m.group(1)); pk += int(m.group(2)); by += int(m.group(3))
+st = {}
+for line in open(out + "/eve.json", errors="replace"):
+    if '"event_type":"stats"' in line:
+        st = json.loads(line)["stats"]
+alerts = sum(1 for l in open(out + "/eve.json", errors="replace") if '"event_type":"alert"' in l)
+flows = st.get("flow", {}).get("total", st.get("flow", {}).get("created", 0))
+app = st.get("app_layer", {})
+print("\t".join(str(x) for x in (out, alerts, flows, app.get("memuse", 0),
+                                  st.get("stream", {}).get("memuse_max", 0),
+                                  st.get("detect", {}).get("stream_bytes", 0),
+                                  "%.3f" % (pk / cpu / 1e6) if cpu else "-",
+                                  "%.2f" % (by * 8 / cpu / 1e9) if cpu else "-")))
+PY
+			done
+		done
+	done
+	BENCH_ARGS=$SAVED_ARGS RESULTS=$SAVED_RESULTS BENCH_WORKERS=$SAVED_WORKERS
+	echo
+	python3 - "$RUNS/app.tsv" "$RUNS/app-extra.tsv" "$RUNS" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+extra = {}
+for l in open(sys.argv[2]):
+    f = l.rstrip("\n").split("\t")
+    extra[f[0]] = f[1:]
+groups = {}
+for i, r in enumerate(rows):
+    groups.setdefault(r[0], []).append((i, r))
+head = ["capture/mode", "frames", "Mpps/core", "Gbps/core", "peak RSS MiB", "alerts",
+        "flows", "parser MiB", "stream ooo MiB", "stream GB"]
+out = []
+for name, g in groups.items():
+    g.sort(key=lambda x: float(x[1][9]))
+    i, r = g[len(g) // 2]
+    rep = sum(1 for j, _ in groups[name] if j <= i)
+    run_dir = "%s/%s-w1-r%d" % (sys.argv[3], name, [j for j, _ in sorted(groups[name])].index(i) + 1)
+    e = extra.get(run_dir, ["-"] * 7)
+    mib = lambda v: "%.1f" % (int(v) / 1048576.0) if v not in ("-", "") else "-"
+    out.append([name, r[3], e[5], e[6], r[10], e[0], e[1], mib(e[2]), mib(e[3]),
+                "%.2f" % (int(e[4]) / 1e9) if e[4] != "-" else "-"])
+w = [max(len(x[i]) for x in [head] + out) for i in range(len(head))]
+for x in [head] + out:
+    print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(x)))
+print("ET Open, one worker: app = reassembly, stream matching, HTTP/DNS/TLS parsers and the "
+      "app rules; sig = signature-only (app-layer.protocols.http.enabled=no); per-core over "
+      "the worker thread's CPU time (wire bytes); parser MiB = parser state allocated at the end (pooled, per "
+      "flow of a parsed protocol); stream ooo MiB = high-water of out-of-order blocks; median "
+      "of the runs by wall time")
+PY
+fi
+
 # Anomaly scoring: the hooks' cost per packet on one worker core and the
 # scorer's per event (tools/anomaly-bench over an IMIX capture), and memory
 # under a spoofed-source SYN flood.
@@ -455,6 +550,8 @@ if [ "$BENCH_ANOMALY" != 0 ]; then
 	fi
 	echo
 	"$ANOMALY_BENCH" "$acap" "$BENCH_ANOMALY_SOURCES" || FAILED=1
+fi
+
 # ---- Kafka ------------------------------------------------------------------
 : "${BENCH_KAFKA:=1}"
 : "${KAFKA_BENCH:=./tools/kafka-bench}"

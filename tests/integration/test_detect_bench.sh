@@ -15,6 +15,13 @@ CLS=$TOP_SRCDIR/rules/classification.config
 # kv FILE KEY -> the value of KEY=VALUE
 kv() { sed -n "s/^$2=//p" "$1"; }
 
+# ---- the scripts parse (bash reads a script as it runs: a missing `fi`
+# only stops it at the section it breaks, after the earlier ones ran) -------
+for sh in "$TOP_SRCDIR"/tools/*.sh "$TOP_SRCDIR"/tests/integration/*.sh; do
+	bash -n "$sh" 2>"$WORK/syntax" && ok "bash -n $(basename "$sh")" ||
+		fail "$(basename "$sh") does not parse: $(head -c 300 "$WORK/syntax")"
+done
+
 # ---- gen-rules --------------------------------------------------------------
 python3 "$GEN_RULES" -n 2000 --seed 5 -o "$WORK/a.rules"
 check_eq "gen-rules exit status" 0 $?
