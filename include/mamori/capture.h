@@ -79,6 +79,11 @@ struct capture_ops {
 	void (*interrupt)(struct capture *c);   /* async-signal-safe wake-up */
 	const char *(*error)(const struct capture *c);
 	void (*close)(struct capture *c);
+	/* Optional: the queue the port puts the unfragmented packets of the
+	 * flow of an IP datagram on (ip: from its IP header, as reassembled),
+	 * or -1 when that is not known. A worker polling its own queue hands
+	 * a reassembled datagram to that queue's worker (fwd.h). */
+	int (*flow_queue)(const struct capture *c, const uint8_t *ip, uint32_t len);
 };
 
 extern const struct capture_ops capture_pcap_ops;
