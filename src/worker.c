@@ -624,7 +624,7 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct pkt_desc *d = &b->d[i];
 
-		if (d->barrier) {
+		if (d->barrier && w->fwd_ordered) {
 			fwd_barrier(w, d->from, d->seq);
 			continue;
 		}

@@ -638,6 +638,9 @@ static void batch_add(struct batch *b, const uint8_t *data, size_t len, uint32_t
 	d->off = b->used;
 	d->caplen = (uint32_t)len;
 	d->wirelen = wirelen;
+	d->seq = 0;
+	d->from = 0;
+	d->barrier = 0;
 	memcpy(b->data + b->used, data, len);
 	b->used += ((uint32_t)len + 7u) & ~7u;
 }
