@@ -638,6 +638,7 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 		cc.dpdk_mtu = rc->dpdk_mtu;
 		cc.dpdk_link_wait_s = rc->dpdk_link_wait;
 		cc.dpdk_mbufs = rc->dpdk_mempool_size;
+		cc.dpdk_assume_rss = rc->dpdk_assume_rss;
 		r.disp.ops = &capture_dpdk_ops;
 	}
 #endif

@@ -57,6 +57,7 @@ struct capture_config {
 	unsigned dpdk_mtu;        /* 0: the port's default */
 	unsigned dpdk_link_wait_s; /* wait this long for link up at start */
 	unsigned dpdk_mbufs;      /* mempool size; 0 = from queues and descriptors */
+	bool dpdk_assume_rss;     /* a port without RSS: queues filled as by ours */
 };
 
 /* rx_burst return values besides a packet count */
