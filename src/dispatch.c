@@ -9,10 +9,15 @@
  * capture thread some 15-45 ns a packet; the worker decodes again, since
  * the packet is copied into a batch first. packet_flow_hash() is symmetric
  * so a flow's two directions meet on one worker. IP fragments hash on
- * addresses only, since later fragments carry no ports; a fragmented
- * datagram's first fragment may therefore land on another worker than the
- * unfragmented packets of the same 5-tuple. Defragmentation (a later stage)
- * must re-dispatch reassembled datagrams; doc/architecture.md says so.
+ * addresses only, since later fragments carry no ports, so all fragments of
+ * a datagram meet on one worker, which is often not the worker of the
+ * datagram's 5-tuple: that worker hands the reassembled datagram to the
+ * owner (fwd.h). Reading a file with several workers, each fragment gets a
+ * number and every other worker a barrier with it at the same place in its
+ * batch stream, so the owner inspects a forwarded datagram exactly where in
+ * the capture it belongs; a batch with a fragment or a barrier takes every
+ * other such batch along when handed over (flush_batch), so a worker never
+ * waits at a barrier for a fragment still held here.
  *
  * Batches fill until BATCH_PKTS packets or BATCH_BYTES bytes, and are also
  * flushed when the source goes idle, so live traffic never waits in a

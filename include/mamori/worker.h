@@ -13,7 +13,9 @@
  * pressure reaches the reader and nothing is lost.
  *
  * Everything a worker writes per packet lives in its own cache-aligned
- * `struct worker`; other threads only read its counters.
+ * `struct worker`; other threads only read its counters. The exception is
+ * a reassembled IP datagram whose flow is another worker's: it is handed
+ * to that worker through the hub of fwd.h, and inspected there.
  */
 #ifndef MAMORI_WORKER_H
 #define MAMORI_WORKER_H
