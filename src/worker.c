@@ -14,6 +14,7 @@
  * thread's CPU time so benchmarks can report the cost per packet honestly.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -337,6 +338,12 @@ static void fwd_nap(unsigned *spins)
 
 	if (++*spins < 64) {
 		cpu_relax();
+		return;
+	}
+	/* the worker waited on is most often runnable beside us on a shared
+	 * core: let it run before sleeping outright */
+	if (*spins < 64 + 32) {
+		sched_yield();
 		return;
 	}
 	nanosleep(&ts, NULL);
