@@ -839,6 +839,7 @@ static const struct schema schema[] = {
 	S_BOOL("dpdk.promisc"),
 	S_INT("dpdk.link-wait", 0, 600),
 	S_INT("dpdk.mempool-size", 0, 16777215),
+	S_BOOL("dpdk.assume-rss"),
 
 	S_MAP("capture"),
 	S_ENUM("capture.checksum-validation", checksum_modes),
@@ -1614,6 +1615,7 @@ static const struct field fields[] = {
 	FIELD("dpdk.promisc", dpdk_promisc),
 	FIELD("dpdk.link-wait", dpdk_link_wait),
 	FIELD("dpdk.mempool-size", dpdk_mempool_size),
+	FIELD("dpdk.assume-rss", dpdk_assume_rss),
 	FIELD("decoder.max-layers", decode.max_layers),
 	FIELD("decoder.vxlan.enabled", decode.vxlan_enabled),
 	FIELD("decoder.vxlan.ports", decode.vxlan_port),

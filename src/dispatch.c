@@ -9,10 +9,15 @@
  * capture thread some 15-45 ns a packet; the worker decodes again, since
  * the packet is copied into a batch first. packet_flow_hash() is symmetric
  * so a flow's two directions meet on one worker. IP fragments hash on
- * addresses only, since later fragments carry no ports; a fragmented
- * datagram's first fragment may therefore land on another worker than the
- * unfragmented packets of the same 5-tuple. Defragmentation (a later stage)
- * must re-dispatch reassembled datagrams; doc/architecture.md says so.
+ * addresses only, since later fragments carry no ports, so all fragments of
+ * a datagram meet on one worker, which is often not the worker of the
+ * datagram's 5-tuple: that worker hands the reassembled datagram to the
+ * owner (fwd.h). Reading a file with several workers, each fragment gets a
+ * number and every other worker a barrier with it at the same place in its
+ * batch stream, so the owner inspects a forwarded datagram exactly where in
+ * the capture it belongs; a batch with a fragment or a barrier takes every
+ * other such batch along when handed over (flush_batch), so a worker never
+ * waits at a barrier for a fragment still held here.
  *
  * Batches fill until BATCH_PKTS packets or BATCH_BYTES bytes, and are also
  * flushed when the source goes idle, so live traffic never waits in a
@@ -54,7 +59,7 @@ static void idle_wait(void)
 
 /* Hand w's current batch over; it always fits, since the in ring holds
  * every batch the worker owns. */
-static void flush_batch(struct dispatch *d, struct batch **cur, unsigned w)
+static void push_batch(struct dispatch *d, struct batch **cur, unsigned w)
 {
 	if (!cur[w])
 		return;
@@ -64,6 +69,24 @@ static void flush_batch(struct dispatch *d, struct batch **cur, unsigned w)
 		idle_wait();
 	d->stats.batches++;
 	cur[w] = NULL;
+}
+
+/*
+ * Hand w's batch over. A batch holding a numbered fragment or a barrier
+ * takes every other such batch along: a fragment and its barriers are
+ * placed together and so always leave together, and a worker waiting at a
+ * barrier never waits for a fragment still held here (the dispatcher may
+ * itself be waiting for that worker's free batch).
+ */
+static void flush_batch(struct dispatch *d, struct batch **cur, unsigned w)
+{
+	bool ordered = cur[w] && cur[w]->n && cur[w]->ordered;
+
+	push_batch(d, cur, w);
+	if (ordered)
+		for (unsigned u = 0; u < d->nworkers; u++)
+			if (cur[u] && cur[u]->ordered)
+				push_batch(d, cur, u);
 }
 
 static struct batch *get_batch(struct dispatch *d, unsigned w)
@@ -80,8 +103,55 @@ static struct batch *get_batch(struct dispatch *d, unsigned w)
 	if (b) {
 		b->n = 0;
 		b->used = 0;
+		b->ordered = false;
 	}
 	return b;
+}
+
+/* w's current batch with room for a packet of caplen bytes (0: a barrier),
+ * flushing a full one and taking a fresh one; *flushed says whether it
+ * flushed. NULL: none free (live) or stopping. */
+static struct batch *batch_with_room(struct dispatch *d, struct batch **cur, unsigned w,
+				     uint32_t caplen, int linktype, bool *flushed)
+{
+	struct batch *b = cur[w];
+
+	if (b && (b->n == BATCH_PKTS || b->used + caplen > BATCH_BYTES)) {
+		flush_batch(d, cur, w);
+		*flushed = true;
+		b = NULL;
+	}
+	if (!b) {
+		b = cur[w] = get_batch(d, w);
+		if (!b)
+			return NULL;
+		b->linktype = (uint16_t)linktype;
+		/* once per batch (vDSO, no syscall): the capture time alerts
+		 * carry, for delivery latency */
+		b->capture_us = clock_wall_us();
+	}
+	return b;
+}
+
+/*
+ * Reading a file with several workers: room for fragment (of worker w) in
+ * w's batch and for its barrier in every other worker's, before anything
+ * is placed, so that no flush separates them. A flush takes every batch
+ * with a fragment or barrier along, so go round again until a pass flushed
+ * nothing (at most twice: fresh batches are not full). false: stopping.
+ */
+static bool room_for_fragment(struct dispatch *d, struct batch **cur, unsigned w,
+			      uint32_t caplen, int linktype)
+{
+	bool flushed;
+
+	do {
+		flushed = false;
+		for (unsigned v = 0; v < d->nworkers; v++)
+			if (!batch_with_room(d, cur, v, v == w ? caplen : 0, linktype, &flushed))
+				return false;
+	} while (flushed);
+	return true;
 }
 
 static void snapshot_capture(struct dispatch *d)
@@ -124,9 +194,12 @@ int dispatch_watch(struct dispatch *d)
 				   d->exit_idle_s);
 			break;
 		}
-		/* a worker ends on its own only when its queue fails */
+		/* a worker ends on its own only when its queue fails (it says
+		 * so first: with several workers it then waits for the others
+		 * to finish before it exits) */
 		for (w = 0, exited = 0; w < d->nworkers; w++)
-			exited += __atomic_load_n(&d->workers[w].exited, __ATOMIC_ACQUIRE) != 0;
+			exited += __atomic_load_n(&d->workers[w].exited, __ATOMIC_ACQUIRE) != 0 ||
+				  __atomic_load_n(&d->workers[w].queue_failed, __ATOMIC_ACQUIRE) != 0;
 		if (exited) {
 			snprintf(d->errbuf, sizeof(d->errbuf), "capture: a queue failed: %s",
 				 d->ops->error(d->cap));
@@ -157,6 +230,9 @@ int dispatch_run(struct dispatch *d)
 	uint64_t now, last_pkt_ns = clock_mono_ns(), last_stats_ns = 0, last_flush_ns = 0;
 	/* the clock is read every `check_every` packets, not per packet */
 	const unsigned check_every = d->live ? 256 : 4096;
+	/* reading a file with several workers: fragments are numbered and
+	 * barriers keep forwarded datagrams in capture order (fwd.h) */
+	const bool ordered = d->fwd && d->fwd->ordered && d->nworkers > 1;
 	unsigned since_check = 0;
 	bool seen = false;
 	int rc = 0, n;
@@ -173,34 +249,51 @@ int dispatch_run(struct dispatch *d)
 		if (n == 1) {
 			unsigned w = dispatch_pick(&d->scratch, pk.data, pk.caplen,
 						   linktype, d->nworkers);
-			struct batch *b = cur[w];
-			uint32_t caplen = pk.caplen;
+			struct batch *b;
+			uint32_t caplen = pk.caplen, seq = 0;
+			bool flushed = false;
 
 			if (caplen > BATCH_BYTES) {
 				d->stats.too_big++;
 				caplen = BATCH_BYTES;
 			}
-			if (b && (b->n == BATCH_PKTS || b->used + caplen > BATCH_BYTES)) {
-				flush_batch(d, cur, w);
-				b = NULL;
-			}
-			if (!b) {
-				b = cur[w] = get_batch(d, w);
-				if (!b) {
-					if (*d->stop)
-						break;  /* stopping, not a drop */
-					d->stats.ring_full++;
-					goto check;
+			if (ordered && (d->scratch.pkt.flags & PKT_FRAGMENT)) {
+				/* number it, and put a barrier with its number
+				 * at this place in every other worker's stream */
+				if (!room_for_fragment(d, cur, w, caplen, linktype))
+					break;  /* stopping */
+				if (++d->frag_seq == 0)
+					++d->frag_seq;
+				seq = d->frag_seq;
+				for (unsigned v = 0; v < d->nworkers; v++) {
+					struct pkt_desc *bd;
+
+					if (v == w)
+						continue;
+					bd = &cur[v]->d[cur[v]->n++];
+					memset(bd, 0, sizeof(*bd));
+					bd->ts_us = pk.ts_us;
+					bd->seq = seq;
+					bd->from = (uint16_t)w;
+					bd->barrier = 1;
+					cur[v]->ordered = true;
 				}
-				b->linktype = (uint16_t)linktype;
-				/* once per batch (vDSO, no syscall): the capture
-				 * time alerts carry, for delivery latency */
-				b->capture_us = clock_wall_us();
+				cur[w]->ordered = true;
+			}
+			b = batch_with_room(d, cur, w, caplen, linktype, &flushed);
+			if (!b) {
+				if (*d->stop)
+					break;  /* stopping, not a drop */
+				d->stats.ring_full++;
+				goto check;
 			}
 			b->d[b->n].ts_us = pk.ts_us;
 			b->d[b->n].off = b->used;
 			b->d[b->n].caplen = caplen;
 			b->d[b->n].wirelen = pk.wirelen;
+			b->d[b->n].seq = seq;
+			b->d[b->n].from = 0;
+			b->d[b->n].barrier = 0;
 			memcpy(b->data + b->used, pk.data, caplen);
 			/* keep every packet's start 8-byte aligned for the decoder */
 			b->used += (caplen + 7u) & ~7u;

@@ -30,6 +30,7 @@
 #include "mamori/config.h"
 #include "mamori/detect.h"
 #include "mamori/dispatch.h"
+#include "mamori/fwd.h"
 #include "mamori/kafka.h"
 #include "mamori/log.h"
 #include "mamori/output.h"
@@ -302,6 +303,7 @@ struct run {
 	uint64_t start_us;
 	struct reloader *reloader;      /* NULL: no rules */
 	struct anomaly *anomaly;        /* NULL: anomaly.enabled off */
+	struct fwd_hub *fwd;            /* NULL: one worker */
 };
 
 static void collect_stats(void *arg, struct stats_snapshot *s)
@@ -636,6 +638,7 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 		cc.dpdk_mtu = rc->dpdk_mtu;
 		cc.dpdk_link_wait_s = rc->dpdk_link_wait;
 		cc.dpdk_mbufs = rc->dpdk_mempool_size;
+		cc.dpdk_assume_rss = rc->dpdk_assume_rss;
 		r.disp.ops = &capture_dpdk_ops;
 	}
 #endif
@@ -701,6 +704,20 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 	}
 	r.disp.workers = r.workers;
 	r.disp.nworkers = r.nworkers;
+	if (r.nworkers > 1) {
+		/* reassembled datagrams go to the worker of their flow; in
+		 * capture order when the dispatcher reads a file */
+		r.fwd = fwd_hub_create(r.nworkers, !poll_mode && !live, live);
+		if (!r.fwd) {
+			log_error("out of memory for the workers' datagram slots");
+			goto done;
+		}
+		for (i = 0; i < r.nworkers; i++) {
+			r.workers[i].fwd = r.fwd;
+			r.workers[i].fwd_ordered = r.fwd->ordered;
+		}
+		r.disp.fwd = r.fwd;
+	}
 	if (rc->anomaly.enabled) {
 		r.anomaly = anomaly_create(&rc->anomaly, r.nworkers, rc->event_ring_size, live,
 					   errbuf, sizeof(errbuf));
@@ -825,6 +842,11 @@ static int run_sensor(const struct cli *cli, const struct config *cfg,
 		}
 		started++;
 	}
+	/* a worker that never started has no input: the others must not
+	 * wait for it before they end their flows */
+	if (r.fwd)
+		for (i = started; i < r.nworkers; i++)
+			fwd_retire(r.fwd);
 	if (started == r.nworkers) {
 		log_info("%s %s: %u worker%s%s", live ? "capturing on" : "reading",
 			 src_name, r.nworkers, r.nworkers == 1 ? "" : "s",
@@ -880,6 +902,7 @@ done:
 		for (i = 0; i < r.nworkers; i++)
 			worker_destroy(&r.workers[i]);
 	free(r.workers);
+	fwd_hub_destroy(r.fwd);
 	free(rings);
 	r.disp.ops->close(r.disp.cap);
 	return rc_exit;

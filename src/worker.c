@@ -14,6 +14,7 @@
  * thread's CPU time so benchmarks can report the cost per packet honestly.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -361,6 +362,222 @@ static inline void inspect_packet(struct worker *w, struct packet *p)
 		detect_packet_stream(w->det, p, f, dir, how, on_alert, w);
 }
 
+/* ---- reassembled datagrams of other workers' flows (fwd.h) ---------------- */
+
+/* Past this, a wait for another worker is a bug, not load: give up on it
+ * (counted) rather than hang the sensor. */
+#define FWD_WAIT_MAX_NS (10ull * 1000000000ull)
+
+static void fwd_nap(unsigned *spins)
+{
+	struct timespec ts = { 0, 20000 };
+
+	if (++*spins < 64) {
+		cpu_relax();
+		return;
+	}
+	/* the worker waited on is most often runnable beside us on a shared
+	 * core: let it run before sleeping outright */
+	if (*spins < 64 + 32) {
+		sched_yield();
+		return;
+	}
+	nanosleep(&ts, NULL);
+}
+
+static inline bool fwd_pending(const struct worker *w)
+{
+	return __atomic_load_n(&w->fwd->lanes[w->id].posted, __ATOMIC_ACQUIRE) != w->fwd_taken;
+}
+
+/* Inspect a datagram another worker reassembled for one of our flows, then
+ * give its slot back. */
+static void fwd_take(struct worker *w, struct fwd_slot *s)
+{
+	uint64_t cap = w->batch_capture_us;
+
+	s->pkt.data = s->data;
+	if (s->pkt.ts_us > w->now_us)
+		w->now_us = s->pkt.ts_us;
+	w->batch_capture_us = s->capture_us;
+	inspect_packet(w, &s->pkt);
+	w->batch_capture_us = cap;
+	w->fwd_taken++;
+	w->ctr.fwd.received++;
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* Take what `from` posted to us, oldest first: up to its fragment number
+ * seq (ordered), else what is not newer than now_us, or everything. */
+static void fwd_take_from(struct worker *w, unsigned from, bool ordered, uint32_t seq,
+			  uint64_t now_us, bool all)
+{
+	struct spsc_ring *r = fwd_ring(w->fwd, from, w->id);
+	void **e;
+
+	while ((e = spsc_ring_peek(r)) != NULL) {
+		struct fwd_slot *s = *e;
+
+		if (!all && (ordered ? !fwd_seq_ge(seq, s->seq) : s->pkt.ts_us > now_us))
+			break;
+		spsc_ring_release(r);
+		fwd_take(w, s);
+	}
+}
+
+/* Unordered: what every other worker posted that is due at now_us. */
+static void fwd_drain(struct worker *w, uint64_t now_us, bool all)
+{
+	for (unsigned from = 0; from < w->fwd->n; from++)
+		if (from != w->id)
+			fwd_take_from(w, from, false, 0, now_us, all);
+}
+
+/* Ordered: a barrier for fragment seq of worker from. Once that worker has
+ * processed it, whatever it completed for us is in our ring from it, and
+ * this is its place in the capture. */
+static void fwd_barrier(struct worker *w, unsigned from, uint32_t seq)
+{
+	const uint32_t *done;
+	unsigned spins = 0;
+	uint64_t t0 = 0;
+
+	if (!w->fwd || from >= w->fwd->n || from == w->id)
+		return;
+	done = &w->fwd->lanes[from].done_seq;
+	while (!fwd_seq_ge(__atomic_load_n(done, __ATOMIC_ACQUIRE), seq)) {
+		/* the clock only once napping */
+		if (spins >= 64) {
+			uint64_t now = clock_mono_ns();
+
+			if (!t0)
+				t0 = now;
+			else if (now - t0 > FWD_WAIT_MAX_NS) {
+				/* what it posts later is taken at a later
+				 * barrier or at the end, not lost */
+				w->ctr.fwd.waits_abandoned++;
+				break;
+			}
+		}
+		fwd_nap(&spins);
+	}
+	fwd_take_from(w, from, true, seq, 0, false);
+}
+
+/* A free slot of ours, or NULL. */
+static struct fwd_slot *fwd_slot_get(struct worker *w)
+{
+	struct fwd_slot *slots = fwd_slots_of(w->fwd, w->id);
+
+	for (unsigned i = 0; i < FWD_SLOTS; i++) {
+		unsigned k = (w->fwd_next + i) % FWD_SLOTS;
+
+		if (!__atomic_load_n(&slots[k].busy, __ATOMIC_ACQUIRE)) {
+			w->fwd_next = k + 1;
+			return &slots[k];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Hand the decoded datagram rp (w->defrag_buf, len bytes) to worker `to`.
+ * false: no slot, counted; the caller inspects it here instead, as without
+ * forwarding (better a packet rule on a foreign flow than no inspection).
+ * Live, a full pool never waits. Otherwise our slots come back as their
+ * receivers inspect them: reading a file through the dispatcher, each at
+ * the receiver's barrier for an earlier fragment of ours, which it can
+ * always reach (it waits only for lower fragment numbers than ours); with
+ * queues polled by their workers, we take the datagrams due to us while we
+ * wait, so two workers waiting on each other both move.
+ */
+static bool fwd_send(struct worker *w, unsigned to, const struct packet *rp, uint32_t len)
+{
+	struct fwd_slot *s = fwd_slot_get(w);
+	unsigned spins = 0;
+	uint64_t t0 = 0;
+
+	while (!s && !w->fwd->live) {
+		if (!w->fwd_ordered && fwd_pending(w))
+			fwd_drain(w, rp->ts_us, false);
+		if (spins >= 64) {
+			uint64_t now = clock_mono_ns();
+
+			if (!t0)
+				t0 = now;
+			else if (now - t0 > FWD_WAIT_MAX_NS) {
+				w->ctr.fwd.waits_abandoned++;
+				break;
+			}
+		}
+		fwd_nap(&spins);
+		s = fwd_slot_get(w);
+	}
+	if (!s) {
+		w->ctr.fwd.drops++;
+		return false;
+	}
+	memcpy(s->data, w->defrag_buf, len);
+	s->pkt = *rp;
+	s->pkt.data = s->data;
+	s->seq = w->cur_seq;
+	s->capture_us = w->batch_capture_us;
+	__atomic_store_n(&s->busy, 1, __ATOMIC_RELAXED);
+	/* as deep as our pool: never full */
+	if (!spsc_ring_push_ptr(fwd_ring(w->fwd, w->id, to), s)) {
+		__atomic_store_n(&s->busy, 0, __ATOMIC_RELAXED);
+		w->ctr.fwd.drops++;
+		return false;
+	}
+	__atomic_add_fetch(&w->fwd->lanes[to].posted, 1, __ATOMIC_RELEASE);
+	w->ctr.fwd.forwarded++;
+	return true;
+}
+
+/*
+ * The worker whose flow table has rp's flow: the one the dispatcher picks
+ * for its unfragmented packets (packet_flow_hash), or with queues polled
+ * by their workers, the queue the port's RSS puts them on, computed from
+ * the datagram's IP header (capture_ops.flow_queue). -1: not known (no
+ * RSS model; a fragment inside a tunnel or MPLS, where the port hashed
+ * outer headers this datagram no longer has).
+ */
+static int fwd_owner(struct worker *w, const struct packet *frag, const struct packet *rp,
+		     uint32_t len)
+{
+	int q;
+
+	if (!w->src_ops)
+		return (int)(packet_flow_hash(rp) % w->fwd->n);
+	if (frag->ntunnels || frag->mpls_count || !w->src_ops->flow_queue)
+		return -1;
+	q = w->src_ops->flow_queue(w->src, w->defrag_buf, len);
+	return q >= 0 && (unsigned)q < w->fwd->n ? q : -1;
+}
+
+/* No more input: retire, and take datagrams until every worker has (the
+ * flows they belong to end only after that). */
+static void fwd_finish(struct worker *w)
+{
+	unsigned spins = 0;
+
+	if (!w->fwd)
+		return;
+	fwd_retire(w->fwd);
+	for (;;) {
+		bool last = fwd_all_retired(w->fwd);
+
+		worker_poll_detect(w);
+		if (fwd_pending(w)) {
+			fwd_drain(w, 0, true);
+			spins = 0;
+		}
+		if (last)
+			break;
+		fwd_nap(&spins);
+	}
+}
+
 /* A fragment (already inspected as itself, as Suricata does for IP-only
  * rules): hold it, and when it completes its datagram, decode and inspect
  * the reassembled datagram once. */
@@ -386,6 +603,14 @@ static void defrag_fragment(struct worker *w, const struct packet *p)
 	if (decode_packet(&w->dcfg, rp, &w->defrag_dstats) < 0)
 		return;
 	defrag_restore_context(rp, p);
+	if (w->fwd) {
+		int to = fwd_owner(w, p, rp, len);
+
+		if (to < 0)
+			w->ctr.fwd.unknown++;
+		else if ((unsigned)to != w->id && fwd_send(w, (unsigned)to, rp, len))
+			return;
+	}
 	/* a fragment inside a reassembled datagram is not reassembled again
 	 * (hosts refuse nested fragmentation, and it would not end) */
 	inspect_packet(w, rp);
@@ -396,6 +621,10 @@ static inline void process_packet(struct worker *w, const uint8_t *data, uint32_
 {
 	struct packet *p = &w->pkt;
 
+	/* datagrams other workers reassembled for our flows, due before this
+	 * packet (ordered runs take them at barriers instead) */
+	if (w->fwd && !w->fwd_ordered && fwd_pending(w))
+		fwd_drain(w, ts_us, false);
 	p->data = data;
 	p->caplen = caplen;
 	p->wirelen = wirelen;
@@ -438,10 +667,19 @@ void worker_process_batch(struct worker *w, const struct batch *b)
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct pkt_desc *d = &b->d[i];
 
+		if (d->barrier && w->fwd_ordered) {
+			fwd_barrier(w, d->from, d->seq);
+			continue;
+		}
 		if (i + 1 < b->n)
 			__builtin_prefetch(b->data + b->d[i + 1].off);
+		w->cur_seq = d->seq;
 		process_packet(w, b->data + d->off, d->caplen, d->wirelen, d->ts_us,
 			       b->linktype);
+		/* a numbered fragment is done: barriers waiting for it go on */
+		if (d->seq && w->fwd)
+			__atomic_store_n(&w->fwd->lanes[w->id].done_seq, d->seq,
+					 __ATOMIC_RELEASE);
 	}
 	w->ctr.batches++;
 }
@@ -539,6 +777,8 @@ static void *worker_main(void *arg)
 			if (__atomic_load_n(&w->in_done, __ATOMIC_ACQUIRE) &&
 			    spsc_ring_count(&w->in) == 0)
 				break;
+			if (w->fwd && !w->fwd_ordered && fwd_pending(w))
+				fwd_drain(w, 0, true);
 			if (w->live)
 				worker_housekeeping(w, clock_wall_us());
 			/* back off from 20 us to 500 us: an idle sensor
@@ -557,6 +797,7 @@ static void *worker_main(void *arg)
 		worker_housekeeping(w, w->live ? clock_wall_us() : w->now_us);
 		w->ctr.busy_ns += clock_mono_ns() - t0;
 	}
+	fwd_finish(w);
 	worker_finish(w);
 	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
@@ -594,8 +835,14 @@ void *worker_poll_main(void *arg)
 		worker_poll_detect(w);
 		n = w->src_ops->rx_burst(w->src, w->src_queue, pk, WORKER_BURST);
 		if (n <= 0) {
-			if (n < 0)
+			if (n < 0) {
+				/* the main thread stops the others; we take
+				 * their datagrams until they are done */
+				__atomic_store_n(&w->queue_failed, 1, __ATOMIC_RELEASE);
 				break;
+			}
+			if (w->fwd && fwd_pending(w))
+				fwd_drain(w, 0, true);
 			worker_housekeeping(w, w->live ? clock_wall_us() : w->now_us);
 			idle_backoff(&idle, &nap_ns, 50000);
 			continue;
@@ -610,6 +857,7 @@ void *worker_poll_main(void *arg)
 		worker_housekeeping(w, w->live ? clock_wall_us() : w->now_us);
 		w->ctr.busy_ns += clock_mono_ns() - t0;
 	}
+	fwd_finish(w);
 	worker_finish(w);
 	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
@@ -646,6 +894,7 @@ void worker_collect(const struct worker *w, struct stats_snapshot *s)
 	decode_stats_add(&s->decoder, &ds);
 	flow_stats_add(&s->flow, &fs);
 	s->detect.alert += wc.alerts;
+	fwd_stats_add(&s->defrag_fwd, &wc.fwd);
 	if (w->defrag) {
 		struct defrag_stats dfs;
 

@@ -57,6 +57,7 @@ struct capture_config {
 	unsigned dpdk_mtu;        /* 0: the port's default */
 	unsigned dpdk_link_wait_s; /* wait this long for link up at start */
 	unsigned dpdk_mbufs;      /* mempool size; 0 = from queues and descriptors */
+	bool dpdk_assume_rss;     /* a port without RSS: queues filled as by ours */
 };
 
 /* rx_burst return values besides a packet count */
@@ -79,6 +80,11 @@ struct capture_ops {
 	void (*interrupt)(struct capture *c);   /* async-signal-safe wake-up */
 	const char *(*error)(const struct capture *c);
 	void (*close)(struct capture *c);
+	/* Optional: the queue the port puts the unfragmented packets of the
+	 * flow of an IP datagram on (ip: from its IP header, as reassembled),
+	 * or -1 when that is not known. A worker polling its own queue hands
+	 * a reassembled datagram to that queue's worker (fwd.h). */
+	int (*flow_queue)(const struct capture *c, const uint8_t *ip, uint32_t len);
 };
 
 extern const struct capture_ops capture_pcap_ops;

@@ -101,6 +101,7 @@ struct mamori_config {
 	bool dpdk_promisc;             /* dpdk.promisc */
 	unsigned dpdk_link_wait;       /* dpdk.link-wait (s) */
 	unsigned dpdk_mempool_size;    /* dpdk.mempool-size (0 = auto) */
+	bool dpdk_assume_rss;          /* dpdk.assume-rss */
 	/* dpdk.eal-args is a list: config_count/config_child */
 
 	struct decode_config decode;   /* decoder.*, capture.checksum-validation */

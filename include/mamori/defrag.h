@@ -3,7 +3,8 @@
  *
  * The dispatcher hashes fragments on their addresses only, so every
  * fragment of a datagram reaches one worker; each worker owns a `struct
- * defrag` and nothing in it is shared. Everything is allocated by
+ * defrag` and nothing in it is shared. The reassembled datagram may belong
+ * to another worker's flow; the worker then hands it over (fwd.h). Everything is allocated by
  * defrag_create() (trackers, fragment descriptors, fixed-size data chunks,
  * the reassembly scratch), so defrag_packet() never allocates, locks or
  * makes a system call. Memory is bounded by defrag.memcap; a full table or

@@ -27,6 +27,9 @@ struct dispatch {
 	unsigned exit_idle_s;          /* stop after this long without packets */
 	volatile int *stop;            /* set by signals */
 	struct dispatch_scratch scratch; /* cfg set by the caller */
+	struct fwd_hub *fwd;           /* several workers: the workers' hub;
+					* ordered: number fragments, add barriers */
+	uint32_t frag_seq;             /* last fragment number given */
 
 	/* written by the dispatch thread, read (relaxed) by stats */
 	struct dispatch_stats stats;

@@ -18,6 +18,7 @@
 #include "mamori/defrag.h"
 #include "mamori/decode.h"
 #include "mamori/flow.h"
+#include "mamori/fwd.h"
 
 struct dispatch_stats {
 	uint64_t batches;        /* batches handed to workers */
@@ -84,6 +85,7 @@ struct stats_snapshot {
 	struct decode_stats decoder;
 	struct flow_stats flow;
 	struct defrag_stats defrag;
+	struct fwd_stats defrag_fwd;  /* in the record's defrag section */
 	struct stream_stats stream;
 	struct applayer_stats app;
 	struct detect_stats detect;

@@ -13,7 +13,9 @@
  * pressure reaches the reader and nothing is lost.
  *
  * Everything a worker writes per packet lives in its own cache-aligned
- * `struct worker`; other threads only read its counters.
+ * `struct worker`; other threads only read its counters. The exception is
+ * a reassembled IP datagram whose flow is another worker's: it is handed
+ * to that worker through the hub of fwd.h, and inspected there.
  */
 #ifndef MAMORI_WORKER_H
 #define MAMORI_WORKER_H
@@ -29,6 +31,7 @@
 #include "mamori/decode.h"
 #include "mamori/detect.h"
 #include "mamori/flow.h"
+#include "mamori/fwd.h"
 #include "mamori/ring.h"
 #include "mamori/stats.h"
 
@@ -42,12 +45,19 @@ struct pkt_desc {
 	uint32_t off;       /* into batch.data */
 	uint32_t caplen;
 	uint32_t wirelen;
+	/* reading a file with several workers (fwd.h): a fragment's number
+	 * (0: not a fragment), or a barrier: no packet, wait for fragment
+	 * `seq` of worker `from` and take what it completed for us */
+	uint32_t seq;
+	uint16_t from;
+	uint8_t barrier;
 };
 
 struct batch {
 	uint32_t n;         /* packets */
 	uint32_t used;      /* bytes of data used */
 	uint16_t linktype;
+	bool ordered;       /* holds a numbered fragment or a barrier */
 	uint64_t capture_us;  /* wall clock when its first packet was read */
 	struct pkt_desc d[BATCH_PKTS];
 	_Alignas(MAMORI_CACHELINE) uint8_t data[BATCH_BYTES];
@@ -62,6 +72,7 @@ struct worker_counters {
 	uint64_t alerts;
 	uint64_t busy_ns;          /* time spent processing batches */
 	uint64_t cpu_ns;           /* thread CPU time, set at exit */
+	struct fwd_stats fwd;      /* reassembled datagrams handed over */
 };
 
 struct worker {
@@ -87,6 +98,13 @@ struct worker {
 	struct defrag *defrag;        /* NULL: defragmentation off */
 	uint8_t *defrag_buf;          /* DEFRAG_OUT_MAX: a reassembled datagram */
 	struct decode_stats defrag_dstats; /* decoding reassembled datagrams */
+	/* several workers: datagrams whose flow is another worker's go there
+	 * (fwd.h); NULL with one worker */
+	struct fwd_hub *fwd;
+	bool fwd_ordered;          /* fwd->ordered: barriers say when to take */
+	unsigned fwd_next;         /* where the search for a free slot starts */
+	uint64_t fwd_taken;        /* datagrams taken (against lane.posted) */
+	uint32_t cur_seq;          /* number of the fragment in hand (ordered) */
 	struct detect_thread *det;    /* NULL: no rules */
 	struct detect_thread_stats dtstats;  /* det's counters, across reloads */
 	/* rule reload (reload.h): the reloader stores the next thread, the
@@ -95,6 +113,7 @@ struct worker {
 	struct detect_thread *det_next;
 	struct detect_thread *det_retired;
 	int exited;                /* worker loop over; no more swaps (atomic) */
+	int queue_failed;          /* poll mode: its queue failed (atomic) */
 	struct worker_counters ctr;
 	struct anomaly_tap *anom;  /* anomaly.h hooks; NULL: scoring off */
 	uint64_t now_us;           /* latest packet time seen */

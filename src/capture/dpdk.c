@@ -55,6 +55,7 @@
 #include "mamori/capture.h"
 #include "mamori/clock.h"
 #include "mamori/log.h"
+#include "mamori/rss.h"
 
 #define DPDK_BURST 32
 #define DPDK_MAX_QUEUES 256
@@ -82,6 +83,8 @@ struct capture {
 	unsigned nq;
 	struct rte_mempool *pool;
 	struct dpdk_queue *q;     /* nq */
+	bool rss_known;           /* rss says which queue a flow reaches */
+	struct rss_model rss;
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char err[256];
 };
@@ -261,6 +264,117 @@ static void setup_rss(struct capture *c, const struct rte_eth_dev_info *di,
 		log_warn("dpdk: %s (%s) cannot hash %s with RSS: those packets go to "
 			 "queues by what the port can hash, which may split their flows",
 			 c->name, di->driver_name, missing);
+}
+
+static uint32_t rss_types(uint64_t hf)
+{
+	static const struct {
+		uint64_t bit;
+		uint32_t type;
+	} map[] = {
+		{ RTE_ETH_RSS_IPV4, RSS_IPV4 },
+		{ RTE_ETH_RSS_FRAG_IPV4, RSS_IPV4_FRAG },
+		{ RTE_ETH_RSS_NONFRAG_IPV4_TCP, RSS_IPV4_TCP },
+		{ RTE_ETH_RSS_NONFRAG_IPV4_UDP, RSS_IPV4_UDP },
+		{ RTE_ETH_RSS_NONFRAG_IPV4_OTHER, RSS_IPV4_OTHER },
+		{ RTE_ETH_RSS_IPV6, RSS_IPV6 },
+		{ RTE_ETH_RSS_FRAG_IPV6, RSS_IPV6_FRAG },
+		{ RTE_ETH_RSS_NONFRAG_IPV6_TCP, RSS_IPV6_TCP },
+		{ RTE_ETH_RSS_NONFRAG_IPV6_UDP, RSS_IPV6_UDP },
+		{ RTE_ETH_RSS_NONFRAG_IPV6_OTHER, RSS_IPV6_OTHER },
+	};
+	uint32_t t = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (hf & map[i].bit)
+			t |= map[i].type;
+	return t;
+}
+
+/*
+ * After start, with several queues: what decides the queue of a packet, so
+ * that a worker can hand a reassembled datagram to the worker of its
+ * flow's queue (fwd.h). The RETA is programmed explicitly (entry i to
+ * queue i % queues) and read back, and the key and hash types are read
+ * back where the driver tells them. A port without RSS (net_pcap) fills
+ * its queues some other way: with dpdk.assume-rss they were filled as
+ * mamori's RSS would (tools/pcap-split-flows --rss), else the queue of a
+ * flow is unknown and a datagram stays with the worker that reassembled
+ * it.
+ */
+static void learn_rss(struct capture *c, const struct rte_eth_dev_info *di,
+		      const struct rte_eth_conf *conf, bool assume)
+{
+	struct rte_eth_rss_reta_entry64 reta[RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rc;
+	uint8_t key[RSS_KEY_MAX];
+	uint32_t size = di->reta_size;
+	bool programmed;
+	int rc1, rc2;
+
+	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_RSS) {
+		if (assume) {
+			rss_model_default(&c->rss, 40, RSS_ALL, 128, c->nq);
+			c->rss_known = true;
+			log_info("dpdk: %s: no RSS; dpdk.assume-rss: its queues are taken as "
+				 "filled by mamori's symmetric RSS (RETA of 128, all hash types)",
+				 c->name);
+		} else {
+			log_warn("dpdk: %s: no RSS, so the queue of a flow is not known: a "
+				 "reassembled datagram is inspected by the worker that "
+				 "reassembled it (defrag.forward_unknown; see dpdk.assume-rss)",
+				 c->name);
+		}
+		return;
+	}
+	if (size == 0 || size > RSS_RETA_MAX || size % RTE_ETH_RETA_GROUP_SIZE) {
+		log_warn("dpdk: %s: RSS redirection table of %u entries not supported: a "
+			 "reassembled datagram is inspected by the worker that reassembled it",
+			 c->name, size);
+		return;
+	}
+	rss_model_default(&c->rss, conf->rx_adv_conf.rss_conf.rss_key_len,
+			  rss_types(conf->rx_adv_conf.rss_conf.rss_hf), size, c->nq);
+	memcpy(c->rss.key, conf->rx_adv_conf.rss_conf.rss_key,
+	       conf->rx_adv_conf.rss_conf.rss_key_len);
+	memset(reta, 0, sizeof(reta));
+	for (uint32_t i = 0; i < size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % c->nq);
+	}
+	rc1 = rte_eth_dev_rss_reta_update(c->port, reta, (uint16_t)size);
+	programmed = rc1 == 0;
+	rc2 = rte_eth_dev_rss_reta_query(c->port, reta, (uint16_t)size);
+	if (rc2 == 0) {
+		for (uint32_t i = 0; i < size; i++)
+			c->rss.reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE]
+						 .reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	} else if (!programmed) {
+		log_warn("dpdk: %s: cannot set (%s) or read (%s) the RSS redirection table: "
+			 "a reassembled datagram is inspected by the worker that "
+			 "reassembled it", c->name, rte_strerror(-rc1), rte_strerror(-rc2));
+		return;
+	}
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	if (rte_eth_dev_rss_hash_conf_get(c->port, &rc) == 0 && rc.rss_key_len >= 16 &&
+	    rc.rss_key_len <= RSS_KEY_MAX) {
+		memcpy(c->rss.key, key, rc.rss_key_len);
+		c->rss.key_len = rc.rss_key_len;
+		c->rss.types = rss_types(rc.rss_hf);
+	}
+	for (uint32_t i = 0; i < size; i++)
+		if (c->rss.reta[i] >= c->nq) {
+			log_warn("dpdk: %s: RSS redirection table names queue %u of %u: a "
+				 "reassembled datagram is inspected by the worker that "
+				 "reassembled it", c->name, c->rss.reta[i], c->nq);
+			return;
+		}
+	c->rss_known = true;
+	log_info("dpdk: %s: RSS redirection table of %u entries %s", c->name, size,
+		 programmed ? "set" : "read");
 }
 
 static uint32_t pool_size(unsigned nq, unsigned rx_desc, unsigned cache)
@@ -475,6 +589,8 @@ static int dpdk_open(const struct capture_config *cfg, struct capture **out,
 		return fail(c, errbuf, errlen, -EIO, "%s: cannot start: %s", c->name,
 			    rte_strerror(-rc));
 	c->started = true;
+	if (want > 1)
+		learn_rss(c, &di, &conf, cfg->dpdk_assume_rss);
 	if (cfg->promisc) {
 		rc = rte_eth_promiscuous_enable(c->port);
 		if (rc < 0 && rc != -ENOTSUP)
@@ -613,6 +729,11 @@ static const char *dpdk_error(const struct capture *c)
 	return c->err;
 }
 
+static int dpdk_flow_queue(const struct capture *c, const uint8_t *ip, uint32_t len)
+{
+	return c->rss_known ? rss_queue(&c->rss, ip, len) : -1;
+}
+
 const struct capture_ops capture_dpdk_ops = {
 	.name = "dpdk",
 	.open = dpdk_open,
@@ -623,4 +744,5 @@ const struct capture_ops capture_dpdk_ops = {
 	.interrupt = dpdk_interrupt,
 	.error = dpdk_error,
 	.close = dpdk_close,
+	.flow_queue = dpdk_flow_queue,
 };

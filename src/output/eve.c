@@ -581,7 +581,8 @@ static void eve_named_counts(struct json_buf *j, const char *key, const uint64_t
 	json_raw(j, "}", 1);
 }
 
-static void eve_stats_defrag(struct json_buf *j, const struct defrag_stats *d, bool *first)
+static void eve_stats_defrag(struct json_buf *j, const struct defrag_stats *d,
+			     const struct fwd_stats *fw, bool *first)
 {
 	bool f = true, f2 = true;
 
@@ -607,6 +608,11 @@ static void eve_stats_defrag(struct json_buf *j, const struct defrag_stats *d, b
 	F(too_large); F(invalid); F(truncated); F(tracker_full); F(dropped);
 	F(trackers_active); F(chunks_used);
 #undef F
+	/* several workers: datagrams handed to the worker of their flow */
+	kv_u64(j, "forwarded", fw->forwarded, &f);
+	kv_u64(j, "forward_drops", fw->drops, &f);
+	kv_u64(j, "forward_unknown", fw->unknown, &f);
+	kv_u64(j, "forward_wait_timeouts", fw->waits_abandoned, &f);
 	json_raw(j, "}", 1);
 }
 
@@ -753,7 +759,7 @@ int eve_format_stats(struct json_buf *j, const struct eve_ctx *ctx,
 #undef F
 	json_raw(j, "}", 1);
 
-	eve_stats_defrag(j, &s->defrag, &f1);
+	eve_stats_defrag(j, &s->defrag, &s->defrag_fwd, &f1);
 	eve_stats_stream(j, &s->stream, &f1);
 	eve_stats_app(j, &s->app, &f1);
 

@@ -50,6 +50,24 @@ os.chdir(sys.argv[1])
 data = b'FRAGMARKER' + b'B'*60
 u = udp(C,S,40000,9999,data)
 write('t1_udp.pcap',[eth(ip4(C,S,17,u[:40],0,True)), eth(ip4(C,S,17,u[40:],5,False))])
+# T1 over IPv6: the marker split across two fragments (UDP bytes 38..48,
+# cut at 40), for a UDP and a TCP (after a handshake) datagram
+C6=bytes.fromhex('20010db8000000000000000000000001'); S6=bytes.fromhex('20010db8000000000000000000000002')
+def ip6(src,dst,nh,payload):
+    return struct.pack('!IHBB16s16s',0x60000000,len(payload),nh,64,src,dst)+payload
+def ip6frag(src,dst,proto,part,off8,mf,ident):
+    return ip6(src,dst,44,struct.pack('!BBHI',proto,0,(off8<<3)|(1 if mf else 0),ident)+part)
+def eth6(ip): return b'\x02'*6+b'\x04'*6+b'\x86\xdd'+ip
+u6 = udp(C6,S6,40000,9999,b'A'*30+b'FRAGMARKER'+b'B'*40)
+write('t1_udp6.pcap',[eth6(ip6frag(C6,S6,17,u6[:40],0,True,0x6666)), eth6(ip6frag(C6,S6,17,u6[40:],5,False,0x6666))])
+def tcp6(src,dst,sp,dp,seq,ack,flags,data=b''):
+    return struct.pack('!HHIIBBHHH',sp,dp,seq,ack,5<<4,flags,65535,0,0)+data
+seg6 = tcp6(C6,S6,40001,9998,1001,5001,PSH|ACK,b'A'*18+b'FRAGMARKER'+b'B'*40)
+write('t1_tcp6.pcap',[eth6(ip6(C6,S6,6,tcp6(C6,S6,40001,9998,1000,0,SYN))),
+                      eth6(ip6(S6,C6,6,tcp6(S6,C6,9998,40001,5000,1001,SYN|ACK))),
+                      eth6(ip6(C6,S6,6,tcp6(C6,S6,40001,9998,1001,5001,ACK))),
+                      eth6(ip6frag(C6,S6,6,seg6[40:],5,False,0x6667)),
+                      eth6(ip6frag(C6,S6,6,seg6[:40],0,True,0x6667))])
 # T1 TCP: handshake, then a segment fragmented, marker in first fragment
 c = Conn(40001, 9998); c.hs()
 seg = tcp(C,S,c.cp,c.sp,c.cs,c.ss,PSH|ACK,b'FRAGMARKER'+b'B'*60)

@@ -10,6 +10,9 @@
 #    flow counts equal -r's over the whole capture; a round-robin split,
 #    which does split flows, is told apart), both workers busy;
 #  - one queue and two workers: software dispatch, same results;
+#  - fragments whose flows live on the other queue: reassembled datagrams
+#    handed to the right worker (dpdk.assume-rss on net_pcap), counted as of
+#    an unknown owner without it;
 #  - SIGTERM stops a run on an endless port (infinite_rx) with exit 0 and a
 #    final stats record;
 #  - bad EAL arguments, a missing port, too few lcores: exit 2 and a message.
@@ -172,6 +175,67 @@ echo $? >"$WORK/sw_d.rc"
 grep -q "dispatched to the workers in software" "$WORK/sw_d.log" &&
 	ok "one queue: software dispatch, with a warning" || fail "no fallback warning: $(tail -3 "$WORK/sw_d.log")"
 compare q_r sw_d "one queue, two workers"
+
+# ---- fragments: a reassembled datagram goes to its flow's queue's worker ---
+# Flows whose fragmented datagram only the worker with the flow's state
+# alerts on (see test_defrag_workers.sh; here without the answer that unsets
+# the flowbit after it, since queues polled by their own workers keep no
+# common order). RSS hashes fragments on addresses, other packets on ports
+# too: split as mamori's RSS model does (pcap-split-flows --rss), the
+# datagrams are reassembled on one queue's worker and belong to the
+# other's. net_pcap has no RSS: dpdk.assume-rss says the queues were filled
+# that way; without it the queue of a flow is unknown and counted.
+python3 "$TOP_SRCDIR/tests/integration/defrag_workers_pcaps.py" "$WORK/fw.pcap" --no-close \
+	>"$WORK/fw.n" && python3 "$TOP_SRCDIR/tools/pcap-split-flows" --rss "$WORK/fw.pcap" 2 "$WORK/fwq"
+check_eq "fragment capture written and split" 0 $?
+cat >"$WORK/fw.rules" <<'RULES'
+alert tcp any any -> any 7001 (msg:"login"; flow:established,to_server; content:"LOGIN"; flowbits:set,login; flowbits:noalert; sid:10;)
+alert tcp any any -> any 7001 (msg:"command after login"; flow:established,to_server; flowbits:isset,login; content:"FRAGCMD-"; sid:11;)
+alert udp any any -> any 7002 (msg:"hello"; content:"HELLO"; flowbits:set,hello; flowbits:noalert; sid:20;)
+alert udp any any -> any 7002 (msg:"command after hello"; flow:established,to_server; flowbits:isset,hello; content:"FRAGCMD-"; sid:21;)
+RULES
+FW_ARGS=(-S "$WORK/fw.rules" -k none --set detect.hs-cache-dir= --set anomaly.enabled=no)
+run_r fw_r "$WORK/fw.pcap" "${FW_ARGS[@]}" --workers 1
+check_eq "fragments, -r: one alert per flow" "$(cat "$WORK/fw.n")" \
+	"$(grep -c '"signature_id":[12]1,' "$WORK/fw_r/eve.json")"
+for ar in yes no; do
+	mkdir -p "$WORK/fw_$ar"
+	"$MAMORI" --dpdk -v -l "$WORK/fw_$ar" --exit-idle 1 --workers 2 "${FW_ARGS[@]}" \
+		--set dpdk.assume-rss=$ar -- $EAL '--lcores=(0-2)@0' \
+		--vdev="net_pcap0,rx_pcap=$WORK/fwq0.pcap,rx_pcap=$WORK/fwq1.pcap" >"$WORK/fw_$ar.log" 2>&1
+	echo $? >"$WORK/fw_$ar.rc"
+done
+compare fw_r fw_yes "fragments, two queues, dpdk.assume-rss"
+fwd=$(stats_field "$WORK/fw_yes/eve.json" defrag.forwarded)
+[ "$fwd" -gt 0 ] 2>/dev/null && ok "fragments, two queues: $fwd datagrams handed to their flow's queue's worker" ||
+	fail "fragments, two queues: defrag.forwarded is $fwd"
+check_eq "fragments, two queues: every owner known" 0 \
+	"$(stats_field "$WORK/fw_yes/eve.json" defrag.forward_unknown)"
+check_eq "no RSS, no dpdk.assume-rss: exit status" 0 "$(cat "$WORK/fw_no.rc")"
+grep -q "no RSS, so the queue of a flow is not known" "$WORK/fw_no.log" &&
+	ok "no RSS: a warning says datagrams stay where reassembled" ||
+	fail "no warning about the unknown queue: $(grep -i rss "$WORK/fw_no.log" | head -2)"
+check_eq "no RSS: nothing forwarded" 0 "$(stats_field "$WORK/fw_no/eve.json" defrag.forwarded)"
+check_eq "no RSS: every datagram counted as of an unknown owner" \
+	"$(( $(stats_field "$WORK/fw_no/eve.json" defrag.ipv4.reassembled) +
+	     $(stats_field "$WORK/fw_no/eve.json" defrag.ipv6.reassembled) ))" \
+	"$(stats_field "$WORK/fw_no/eve.json" defrag.forward_unknown)"
+# one queue, two workers: software dispatch of the whole capture (with the
+# flowbit unset after the datagram: in capture order, as -r)
+python3 "$TOP_SRCDIR/tests/integration/defrag_workers_pcaps.py" "$WORK/fwc.pcap" >/dev/null
+cat >>"$WORK/fw.rules" <<'RULES'
+alert tcp any 7001 -> any any (msg:"done"; flow:to_client; content:"DONE"; flowbits:unset,login; flowbits:noalert; sid:12;)
+alert udp any 7002 -> any any (msg:"done"; content:"DONE"; flowbits:unset,hello; flowbits:noalert; sid:22;)
+RULES
+run_r fwc_r "$WORK/fwc.pcap" "${FW_ARGS[@]}" --workers 1
+mkdir -p "$WORK/fwc_d"
+"$MAMORI" --dpdk -l "$WORK/fwc_d" --exit-idle 1 --workers 2 "${FW_ARGS[@]}" -- $EAL \
+	-l 0 --vdev="net_pcap0,rx_pcap=$WORK/fwc.pcap" >"$WORK/fwc_d.log" 2>&1
+echo $? >"$WORK/fwc_d.rc"
+compare fwc_r fwc_d "fragments, one queue, two workers"
+fwd=$(stats_field "$WORK/fwc_d/eve.json" defrag.forwarded)
+[ "$fwd" -gt 0 ] 2>/dev/null && ok "fragments, one queue: $fwd datagrams forwarded" ||
+	fail "fragments, one queue: defrag.forwarded is $fwd"
 
 # ---- SIGTERM on an endless port -------------------------------------------
 # infinite_rx holds the whole file in mbufs: a small one

@@ -36,6 +36,8 @@ PY
 
 expect t1_udp "1:1" "a match inside the first fragment alerts once, on the datagram"
 expect t1_tcp "2:1" "the same for a fragmented TCP segment"
+expect t1_udp6 "1:1" "a match split across two IPv6 fragments alerts once, on the datagram"
+expect t1_tcp6 "2:1" "the same for a TCP segment in IPv6 fragments, last fragment first"
 expect t7 "3:1" "a lone first fragment never completed does not poison the stream"
 expect t2_split "3:1" "a request split as GE + T /evil is still HTTP"
 expect t2_ctl "3:1" "the same request unsplit (control)"

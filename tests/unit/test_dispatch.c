@@ -638,6 +638,9 @@ static void batch_add(struct batch *b, const uint8_t *data, size_t len, uint32_t
 	d->off = b->used;
 	d->caplen = (uint32_t)len;
 	d->wirelen = wirelen;
+	d->seq = 0;
+	d->from = 0;
+	d->barrier = 0;
 	memcpy(b->data + b->used, data, len);
 	b->used += ((uint32_t)len + 7u) & ~7u;
 }
@@ -1773,6 +1776,251 @@ static void test_pcap_file_loop(void)
 	capture_pcap_ops.close(cap);
 }
 
+/* ---- reassembled datagrams handed to the flow's worker (fwd.h) ----------- */
+
+/* An Ethernet frame: IPv4 UDP fragment (or whole datagram) of t with raw
+ * bytes as its payload (the UDP header included in the first piece). */
+static size_t frag4_frame(const struct tuple *t, uint16_t ident, uint16_t off8, bool mf,
+			  const uint8_t *bytes, size_t len, uint8_t *out)
+{
+	uint8_t *ip = out + 14;
+
+	memset(out, 0x02, 12);
+	out[12] = 0x08;
+	out[13] = 0x00;
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint32_t)(20 + len));
+	put16(ip + 4, ident);
+	put16(ip + 6, (mf ? 0x2000u : 0u) | off8);
+	ip[8] = 64;
+	ip[9] = t->proto;
+	memcpy(ip + 12, t->src, 4);
+	memcpy(ip + 16, t->dst, 4);
+	put16(ip + 10, inet_csum(ip, 20, 0));
+	memcpy(ip + 20, bytes, len);
+	return 14 + 20 + len;
+}
+
+/* UDP header + data of t, into out; its length. */
+static size_t udp_bytes(const struct tuple *t, const char *data, uint8_t *out)
+{
+	size_t n = strlen(data);
+
+	put16(out, t->sport);
+	put16(out + 2, t->dport);
+	put16(out + 4, (uint32_t)(8 + n));
+	put16(out + 6, 0);
+	memcpy(out + 8, data, n);
+	return 8 + n;
+}
+
+/* A UDP flow whose datagram's fragments go to another worker (of 2) than
+ * its unfragmented packets, as dispatch_pick puts them. */
+static struct tuple split_tuple(unsigned *frag_w, unsigned *flow_w)
+{
+	struct ipspec first = { .v4_frag = 0x2000, .payload = 16 };
+
+	for (int i = 0; i < 1000; i++) {
+		struct tuple t = random_tuple();
+
+		t.ver = 4;
+		t.proto = 17;
+		*frag_w = pick_tuple(&t, &first, W_ETH, 2);
+		*flow_w = pick_tuple(&t, NULL, W_ETH, 2);
+		if (*frag_w != *flow_w)
+			return t;
+	}
+	CU_FAIL_FATAL("no flow splits fragments from packets");
+	return random_tuple();
+}
+
+/* batch_add and number the descriptor (a fragment), or add a barrier */
+static void batch_seq(struct batch *b, uint32_t seq)
+{
+	b->d[b->n - 1].seq = seq;
+}
+
+static void batch_barrier(struct batch *b, unsigned from, uint32_t seq, uint64_t ts)
+{
+	struct pkt_desc *d = &b->d[b->n++];
+
+	memset(d, 0, sizeof(*d));
+	d->ts_us = ts;
+	d->from = (uint16_t)from;
+	d->seq = seq;
+	d->barrier = 1;
+}
+
+static const char *fwd_rules =
+	"alert udp any any -> any any (msg:\"hello\"; content:\"HELLO\"; flowbits:set,h; "
+	"flowbits:noalert; sid:20;)\n"
+	"alert udp any any -> any any (msg:\"after hello\"; flowbits:isset,h; "
+	"content:\"FRAGCMD\"; sid:21;)\n"
+	"alert udp any any -> any any (msg:\"any\"; content:\"FRAGCMD\"; sid:22;)\n";
+
+/*
+ * Two workers, one thread: worker F reassembles a datagram of worker O's
+ * flow. Reading a file (ordered), O inspects it at the barrier for the
+ * completing fragment, so where the barrier sits decides what the flow
+ * knows then: after the packet setting the flowbit, both rules alert on O;
+ * before it, only the one without the flowbit. F inspects nothing of it.
+ */
+static void test_worker_forward_ordered(void)
+{
+	struct mamori_config rc = test_rc();
+	struct ruleset *rs = ruleset_new(g_cfg, NULL);
+	struct detect_engine *e;
+	struct worker w[2];
+	struct fwd_hub *h;
+	uint8_t dg[128], fr[256];
+	char err[256], sids[64];
+	unsigned fw, ow;
+	size_t n, dl;
+	struct tuple t;
+
+	rc.eve_flow = false;
+	rc.run_workers = 2;
+	CU_ASSERT_FATAL(rs != NULL);
+	CU_ASSERT_EQUAL_FATAL(ruleset_load_string(rs, fwd_rules, "f.rules"), 0);
+	e = detect_engine_build(rs, NULL, err, sizeof(err));
+	CU_ASSERT_FATAL(e != NULL);
+	t = split_tuple(&fw, &ow);
+	dl = udp_bytes(&t, "0123456789abcdefFRAGCMD-here-and-more", dg);
+
+	for (int barrier_after_hello = 1; barrier_after_hello >= 0; barrier_after_hello--) {
+		struct batch *bf = batch_new(LINKTYPE_ETHERNET), *bo = batch_new(LINKTYPE_ETHERNET);
+
+		h = fwd_hub_create(2, true, false);
+		CU_ASSERT_FATAL(h != NULL);
+		for (unsigned i = 0; i < 2; i++) {
+			CU_ASSERT_EQUAL_FATAL(worker_init(&w[i], i, &rc, 1024, false, e), 0);
+			w[i].fwd = h;
+			w[i].fwd_ordered = true;
+		}
+		/* the datagram in two fragments (24 bytes, then the rest),
+		 * the second one numbered 1 */
+		n = frag4_frame(&t, 0x55, 0, true, dg, 24, fr);
+		batch_add(bf, fr, n, (uint32_t)n, T0 + 2 * SEC);
+		n = frag4_frame(&t, 0x55, 3, false, dg + 24, dl - 24, fr);
+		batch_add(bf, fr, n, (uint32_t)n, T0 + 3 * SEC);
+		batch_seq(bf, 1);
+		if (!barrier_after_hello)
+			batch_barrier(bo, fw, 1, T0 + 3 * SEC);
+		{
+			uint8_t u[64];
+			size_t ul = udp_bytes(&t, "HELLO", u);
+
+			n = frag4_frame(&t, 0x56, 0, false, u, ul, fr);
+			batch_add(bo, fr, n, (uint32_t)n, T0 + 1 * SEC);
+		}
+		if (barrier_after_hello)
+			batch_barrier(bo, fw, 1, T0 + 3 * SEC);
+
+		/* F first: the datagram waits in O's ring */
+		worker_process_batch(&w[fw], bf);
+		CU_ASSERT_EQUAL(w[fw].ctr.fwd.forwarded, 1);
+		CU_ASSERT_EQUAL(h->lanes[fw].done_seq, 1);
+		alert_sids(&w[fw], sids, sizeof(sids));
+		CU_ASSERT_STRING_EQUAL(sids, "");
+		CU_ASSERT_EQUAL(spsc_ring_count(fwd_ring(h, fw, ow)), 1);
+		worker_process_batch(&w[ow], bo);
+		CU_ASSERT_EQUAL(w[ow].ctr.fwd.received, 1);
+		CU_ASSERT_EQUAL(spsc_ring_count(fwd_ring(h, fw, ow)), 0);
+		alert_sids(&w[ow], sids, sizeof(sids));
+		CU_ASSERT_STRING_EQUAL(sids, barrier_after_hello ? "21,22" : "22");
+		/* one flow, on O only */
+		CU_ASSERT_EQUAL(flow_table_stats(w[fw].flows)->udp, 0);
+		CU_ASSERT_EQUAL(flow_table_stats(w[ow].flows)->udp, 1);
+		/* the slot came back */
+		for (unsigned i = 0; i < FWD_SLOTS; i++)
+			CU_ASSERT_EQUAL(fwd_slots_of(h, fw)[i].busy, 0);
+		for (unsigned i = 0; i < 2; i++)
+			worker_destroy(&w[i]);
+		fwd_hub_destroy(h);
+		free(bf);
+		free(bo);
+	}
+	detect_engine_free(e);
+	ruleset_free(rs);
+}
+
+/*
+ * Live (unordered): O takes a datagram before its first own packet newer
+ * than it, not before an older one. And a sender with every slot in use
+ * does not wait: it counts the drop and inspects the datagram itself.
+ */
+static void test_worker_forward_live(void)
+{
+	struct mamori_config rc = test_rc();
+	struct ruleset *rs = ruleset_new(g_cfg, NULL);
+	struct detect_engine *e;
+	struct worker w[2];
+	struct fwd_hub *h;
+	uint8_t dg[128], fr[256], u[64];
+	char err[256], sids[64];
+	unsigned fw, ow;
+	size_t n, dl, ul;
+	struct tuple t;
+
+	rc.eve_flow = false;
+	rc.run_workers = 2;
+	CU_ASSERT_FATAL(rs != NULL);
+	CU_ASSERT_EQUAL_FATAL(ruleset_load_string(rs, fwd_rules, "f.rules"), 0);
+	e = detect_engine_build(rs, NULL, err, sizeof(err));
+	CU_ASSERT_FATAL(e != NULL);
+	t = split_tuple(&fw, &ow);
+	dl = udp_bytes(&t, "0123456789abcdefFRAGCMD-here-and-more", dg);
+	ul = udp_bytes(&t, "HELLO", u);
+	h = fwd_hub_create(2, false, true);
+	CU_ASSERT_FATAL(h != NULL);
+	for (unsigned i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(worker_init(&w[i], i, &rc, 1024, true, e), 0);
+		w[i].fwd = h;
+	}
+	/* FWD_SLOTS + 1 datagrams at t = 10 s .. */
+	for (unsigned k = 0; k <= FWD_SLOTS; k++) {
+		uint64_t ts = T0 + (10 + k) * SEC;
+
+		n = frag4_frame(&t, (uint16_t)(0x100 + k), 0, true, dg, 24, fr);
+		worker_process_packet(&w[fw], fr, (uint32_t)n, (uint32_t)n, ts, LINKTYPE_ETHERNET);
+		n = frag4_frame(&t, (uint16_t)(0x100 + k), 3, false, dg + 24, dl - 24, fr);
+		worker_process_packet(&w[fw], fr, (uint32_t)n, (uint32_t)n, ts, LINKTYPE_ETHERNET);
+	}
+	CU_ASSERT_EQUAL(w[fw].ctr.fwd.forwarded, FWD_SLOTS);
+	CU_ASSERT_EQUAL(w[fw].ctr.fwd.drops, 1);
+	/* the one not handed over was inspected by F, without the flow's
+	 * state: the content rule alone */
+	alert_sids(&w[fw], sids, sizeof(sids));
+	CU_ASSERT_STRING_EQUAL(sids, "22");
+	/* O's HELLO is older than every datagram: they wait behind it */
+	n = frag4_frame(&t, 0x56, 0, false, u, ul, fr);
+	worker_process_packet(&w[ow], fr, (uint32_t)n, (uint32_t)n, T0 + 1 * SEC,
+			      LINKTYPE_ETHERNET);
+	CU_ASSERT_EQUAL(w[ow].ctr.fwd.received, 0);
+	/* a packet at 12.5 s: the three datagrams of 10..12 s go first */
+	n = frag4_frame(&t, 0x57, 0, false, u, ul, fr);
+	worker_process_packet(&w[ow], fr, (uint32_t)n, (uint32_t)n, T0 + 12 * SEC + SEC / 2,
+			      LINKTYPE_ETHERNET);
+	CU_ASSERT_EQUAL(w[ow].ctr.fwd.received, 3);
+	alert_sids(&w[ow], sids, sizeof(sids));
+	CU_ASSERT_STRING_EQUAL(sids, "21,22,21,22,21,22");
+	/* a later packet takes the rest, and every slot is F's again */
+	n = frag4_frame(&t, 0x58, 0, false, u, ul, fr);
+	worker_process_packet(&w[ow], fr, (uint32_t)n, (uint32_t)n, T0 + 60 * SEC,
+			      LINKTYPE_ETHERNET);
+	CU_ASSERT_EQUAL(w[ow].ctr.fwd.received, FWD_SLOTS);
+	for (unsigned i = 0; i < FWD_SLOTS; i++)
+		CU_ASSERT_EQUAL(fwd_slots_of(h, fw)[i].busy, 0);
+	CU_ASSERT_EQUAL(flow_table_stats(w[fw].flows)->udp, 1);  /* the dropped one's */
+	CU_ASSERT_EQUAL(flow_table_stats(w[ow].flows)->udp, 1);
+	for (unsigned i = 0; i < 2; i++)
+		worker_destroy(&w[i]);
+	fwd_hub_destroy(h);
+	detect_engine_free(e);
+	ruleset_free(rs);
+}
+
 static const struct test_case pick_cases[] = {
 	{ "one worker", test_pick_one_worker },
 	{ "symmetric, any link layer", test_pick_symmetric },
@@ -1794,6 +2042,8 @@ static const struct test_case worker_cases[] = {
 	{ "alert to eve.json", test_worker_alert_to_eve },
 	{ "housekeeping timeouts", test_worker_housekeeping },
 	{ "rule reload swap, refused reload", test_worker_reload },
+	{ "datagram to the flow's worker, at its barrier", test_worker_forward_ordered },
+	{ "datagram to the flow's worker, live", test_worker_forward_live },
 	{ NULL, NULL }
 };
 
