@@ -130,3 +130,8 @@ c.c(b'xxxx' + b'J'*12 + b'yyyy', seq=base); c.c(M[4:16], seq=base + 4)
 c.cs = base + len(M); c.s(b'ok'); write('s_junk.pcap', c.fr)
 # a pass rule for the client address holds for stream matches too
 c = Conn(40036, 7778); c.hs(); c.c(M[:9]); c.c(M[9:]); c.s(b'ok'); write('s_pass.pcap', c.fr)
+# IPv4: the marker split across two fragments, the last one sent first
+data = b'B'*27 + b'FRAGMARKER' + b'B'*33
+u = udp(C,S,40040,9999,data)
+write('t1_udp_split.pcap',[eth(ip4(C,S,17,u[40:],5,False,0x5555)), eth(ip4(C,S,17,u[:40],0,True,0x5555))])
+write('t1_udp_plain.pcap',[eth(ip4(C,S,17,udp(C,S,40041,9999,data)))])

@@ -8,6 +8,8 @@ python3 "$(dirname "$0")/evasion_pcaps.py" "$WORK" || { fail "evasion_pcaps.py";
 cat >"$WORK/ev.rules" <<'R'
 alert udp any any -> any 9999 (msg:"udp marker"; content:"FRAGMARKER"; sid:1;)
 alert tcp any any -> any 9998 (msg:"tcp marker"; content:"FRAGMARKER"; sid:2;)
+alert udp any any -> any 9999 (msg:"rebuilt datagrams only"; flow:only_frag; content:"FRAGMARKER"; sid:24;)
+alert udp any any -> any 9999 (msg:"never rebuilt datagrams"; flow:no_frag; content:"FRAGMARKER"; sid:25;)
 alert http any any -> any any (msg:"uri"; flow:to_server; http.uri; content:"/evil"; sid:3;)
 alert http 10.0.0.2 80 -> 10.0.0.1 any (msg:"body, server to client"; flow:to_client; file.data; content:"EVILBODY"; sid:4;)
 alert http any any -> any any (msg:"body"; flow:to_client; file.data; content:"EVILBODY"; sid:5;)
@@ -34,9 +36,11 @@ PY
 )"
 }
 
-expect t1_udp "1:1" "a match inside the first fragment alerts once, on the datagram"
+expect t1_udp "1:1 24:1" "a match inside the first fragment alerts once, on the datagram"
+expect t1_udp_split "1:1 24:1" "a match split across two IPv4 fragments, last first: once"
+expect t1_udp_plain "1:1 25:1" "the same datagram unfragmented: no_frag, not only_frag"
 expect t1_tcp "2:1" "the same for a fragmented TCP segment"
-expect t1_udp6 "1:1" "a match split across two IPv6 fragments alerts once, on the datagram"
+expect t1_udp6 "1:1 24:1" "a match split across two IPv6 fragments alerts once, on the datagram"
 expect t1_tcp6 "2:1" "the same for a TCP segment in IPv6 fragments, last fragment first"
 expect t7 "3:1" "a lone first fragment never completed does not poison the stream"
 expect t2_split "3:1" "a request split as GE + T /evil is still HTTP"
