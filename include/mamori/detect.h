@@ -155,6 +155,11 @@ struct detect_rule {
 	uint8_t nsegs;
 	uint8_t app;                    /* enum app_proto: 0 for a packet rule */
 	bool needs_body;                /* inspects an HTTP body buffer */
+	bool has_app_opts;              /* tls.version, ssl_*, app-layer-protocol */
+	/* a TLS rule without buffers (tls.version, ssl_state alone): it runs
+	 * at the hello points, and with ssl_state at the key exchanges too */
+	bool tls_state_only;
+	bool tls_kx;
 	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
 	bool has_bit_checks;            /* flowbits isset / isnotset */
 	bool has_bit_actions;           /* flowbits set / unset / toggle */
@@ -194,6 +199,12 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 /* HTTP request and response bodies (and file.data): inspected at their
  * own inspection points. */
 bool detect_buffer_is_body(uint8_t b);
+
+/* Whether app rule dr runs at inspection point in (direction dir, with a
+ * body or not): each rule runs at one point per transaction and
+ * direction, the one of its last stage. */
+bool detect_app_stage(const struct detect_rule *dr, const struct app_inspect *in,
+		      enum flow_dir dir, bool body);
 
 /* Apply the rule's flowbits set / unset / toggle to f (NULL: nothing);
  * called once the whole rule has matched. */

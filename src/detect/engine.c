@@ -1280,7 +1280,7 @@ static unsigned run_candidates(struct detect_thread *t, const struct packet *p, 
 			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
 
 			bits &= bits - 1;
-			if (in && e->rules[id].needs_body != body)
+			if (in && !detect_app_stage(&e->rules[id], in, dir, body))
 				continue;
 			if (run_rule(t, &e->rules[id], p, f, dir, in, cb, arg, &alerts)) {
 				/* a pass rule: the packet is done */

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "mamori/detect.h"
+#include "mamori/tls.h"
 
 /* Snort's default pcre match limits; rules with the O flag go unlimited. */
 #define PCRE_MATCH_LIMIT 3500
@@ -201,7 +202,22 @@ static enum detect_skip rule_support(const struct rule *r)
 			if (detect_xform_of(o->u.transform.name) == DETECT_XF_NONE)
 				return DETECT_SKIP_KEYWORD;
 			break;
+		case RULE_OPT_SSL_VERSION:
+			/* SSLv2 records are not parsed: the flow is not TLS */
+			if (o->u.ssl_version.want & RULE_SSL_V2)
+				return DETECT_SKIP_APP_LAYER;
+			/* fall through */
+		case RULE_OPT_TLS_VERSION:
+			/* one application protocol per rule, as buffers */
+			if (app && app != APP_PROTO_TLS)
+				return DETECT_SKIP_APP_LAYER;
+			if (r->app != RULE_APP_NONE && r->app != RULE_APP_TLS)
+				return DETECT_SKIP_APP_LAYER;
+			app = APP_PROTO_TLS;
+			break;
 		case RULE_OPT_APP:
+		case RULE_OPT_SSL_STATE:
+		case RULE_OPT_APP_PROTO:
 			return DETECT_SKIP_APP_LAYER;
 		default:
 			/* base64, transforms, fragbits, fragoffset, ipopts,
@@ -295,6 +311,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	void **re = NULL;
 	struct detect_seg *segs = NULL;
 	uint16_t n = 0, nsegs = 0;
+	bool tls_kw = false;
 
 	memset(dr, 0, sizeof(*dr));
 	if (why != DETECT_OK)
@@ -312,7 +329,12 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 
 		if (is_chain_op(o->type))
 			continue;
-		if (o->type == RULE_OPT_FLOWBITS) {
+		if (o->type == RULE_OPT_TLS_VERSION || o->type == RULE_OPT_SSL_VERSION ||
+		    o->type == RULE_OPT_SSL_STATE) {
+			dr->has_app_opts = true;
+			tls_kw = true;
+			dr->tls_kx |= o->type == RULE_OPT_SSL_STATE;
+		} else if (o->type == RULE_OPT_FLOWBITS) {
 			if (o->u.bits.cmd == RULE_BITS_ISSET || o->u.bits.cmd == RULE_BITS_ISNOTSET) {
 				dr->has_bit_checks = true;
 				if (o->u.bits.cmd == RULE_BITS_ISSET && !o->u.bits.any)
@@ -385,6 +407,13 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		if (detect_buffer_is_body(b))
 			dr->needs_body = true;
 		nsegs++;
+	}
+	/* TLS keywords alone: a rule of the TLS inspection points; with a
+	 * payload chain they are a condition on each packet, as Suricata
+	 * matches payload and app state together */
+	if (tls_kw && !nsegs) {
+		dr->app = APP_PROTO_TLS;
+		dr->tls_state_only = true;
 	}
 	for (uint16_t k = 0; k < nsegs; k++)
 		for (uint16_t i = segs[k].start; i + 1 < segs[k].start + segs[k].n; i++)
@@ -579,6 +608,90 @@ static bool flow_match(uint32_t want, const struct flow *f, enum flow_dir dir)
 		return false;
 	if ((want & RULE_FLOW_NOT_ESTABLISHED) && flow_established(f))
 		return false;
+	return true;
+}
+
+/* ---- application-layer keywords ------------------------------------------ */
+
+/* TLS 1.3 and its drafts (0x7fXX, Facebook's 0xfbXX) */
+static bool version_is_13(uint16_t v)
+{
+	return v == 0x0304 || (v >> 8) == 0x7f || (v >> 8) == 0xfb;
+}
+
+/* The RULE_SSL_* bit of a protocol version; 0 when it has none. */
+static uint8_t ssl_version_bit(uint16_t v)
+{
+	switch (v) {
+	case 0x0002: return RULE_SSL_V2;
+	case 0x0300: return RULE_SSL_V3;
+	case 0x0301: return RULE_SSL_TLS10;
+	case 0x0302: return RULE_SSL_TLS11;
+	case 0x0303: return RULE_SSL_TLS12;
+	default: return version_is_13(v) ? RULE_SSL_TLS13 : 0;
+	}
+}
+
+static bool tls_version_match(const struct rule_tls_version *tv, uint16_t v)
+{
+	if (!v)
+		return false;
+	if (!tv->raw && version_is_13(v))
+		v = 0x0304;
+	return v == tv->ver;
+}
+
+static bool ssl_version_match(const struct rule_ssl_version *sv, uint16_t v)
+{
+	uint8_t bit = ssl_version_bit(v);
+
+	if (!bit || (sv->deny & bit))
+		return false;
+	return !sv->want || (sv->want & bit);
+}
+
+/* The application-layer keywords of a rule, against the flow's parser
+ * state in direction dir. */
+static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow_dir dir)
+{
+	const struct tls_state *tls = NULL;
+
+	if (f && f->app.proto == APP_PROTO_TLS)
+		tls = f->app.state;
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		switch (o->type) {
+		case RULE_OPT_TLS_VERSION:
+			if (!tls || !tls_version_match(&o->u.tls_version, tls_dir_version(tls, dir)))
+				return false;
+			break;
+		case RULE_OPT_SSL_VERSION:
+			if (!tls || !ssl_version_match(&o->u.ssl_version, tls_dir_version(tls, dir)))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+bool detect_app_stage(const struct detect_rule *dr, const struct app_inspect *in,
+		      enum flow_dir dir, bool body)
+{
+	(void)dir;
+	if (dr->needs_body != body)
+		return false;
+	if (dr->tls_state_only) {
+		/* once per direction at the hello; ssl_state also sees the
+		 * key exchanges */
+		switch (in->tls_hs) {
+		case 1: case 2: return true;
+		case 12: case 16: return dr->tls_kx;
+		default: return false;
+		}
+	}
 	return true;
 }
 
@@ -1051,6 +1164,8 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 	/* every option is a plain AND, so testing the bits before the
 	 * payload gives the same answer as rule order, only cheaper */
 	if (dr->has_bit_checks && !bits_match(dr->r, f))
+		return false;
+	if (dr->has_app_opts && !app_opts_match(dr->r, f, dir))
 		return false;
 	c.dr = dr;
 	c.v = v;

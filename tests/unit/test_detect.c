@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "mamori/detect.h"
 #include "mamori/rule.h"
+#include "mamori/tls.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -901,6 +902,123 @@ static void test_urilen(void)
 	env_close(&v);
 }
 
+/* ---- TLS keywords ------------------------------------------------------------ */
+
+/* A TLS flow whose parser state says client version cv, server version
+ * sv and current handshake states cur0 / cur1. */
+static struct flow *tls_flow(struct flow *f, struct tls_state *st, uint16_t cv, uint16_t sv)
+{
+	memset(f, 0, sizeof(*f));
+	f->key.proto = 6;
+	f->tcp_state = TCP_STATE_ESTABLISHED;
+	f->flags = FLOW_F_ESTABLISHED | FLOW_F_PKT_ESTABLISHED;
+	f->pkts[0] = f->pkts[1] = 1;
+	tls_state_init(st);
+	st->dir_version[0] = cv;
+	st->dir_version[1] = sv;
+	f->app.proto = APP_PROTO_TLS;
+	f->app.state = st;
+	return f;
+}
+
+static const char *run_pkt(struct env *v, struct flow *f, enum flow_dir dir, const char *pl)
+{
+	struct tpkt t;
+
+	return run(v, dir == FLOW_TOSERVER ? mk(&t, 6, "10.0.0.1", 40000, "10.0.0.2", 443, pl,
+						strlen(pl))
+					   : mk(&t, 6, "10.0.0.2", 443, "10.0.0.1", 40000, pl,
+						strlen(pl)),
+		   f, dir);
+}
+
+/* An inspection point of flow f: hs is the handshake message (tls_hs). */
+static const char *run_point(struct env *v, struct flow *f, enum flow_dir dir, uint8_t hs,
+			     const char *sni)
+{
+	struct app_inspect in;
+	struct tpkt t;
+	unsigned n;
+
+	memset(&in, 0, sizeof(in));
+	in.proto = APP_PROTO_TLS;
+	in.dir = (uint8_t)dir;
+	in.tls_hs = hs;
+	if (sni)
+		set_buf(&in, RULE_BUF_TLS_SNI, sni);
+	v->sids[0] = 0;
+	v->n = 0;
+	n = detect_app(v->t, dir == FLOW_TOSERVER
+			     ? mk(&t, 6, "10.0.0.1", 40000, "10.0.0.2", 443, "x", 1)
+			     : mk(&t, 6, "10.0.0.2", 443, "10.0.0.1", 40000, "x", 1),
+		       f, dir, &in, on_alert, v);
+	CU_ASSERT_EQUAL(n, v->n);
+	return v->sids;
+}
+
+/* tls.version and ssl_version: the version of the packet's direction as
+ * the parser keeps it; drafts count as 1.3 unless written raw. */
+static void test_tls_version(void)
+{
+	struct env v;
+	struct flow f;
+	struct tls_state st;
+	struct detect_engine_stats es;
+
+	env_open(&v, "alert tls any any -> any any (tls.version:1.2; content:\"|16 03|\"; sid:1;)\n"
+		     "alert tls any any -> any any (flow:to_client; tls.version:1.3; content:\"|16 03|\"; sid:2;)\n"
+		     "alert tls any any -> any any (tls.version:0x7f17; content:\"|16 03|\"; sid:3;)\n"
+		     "alert tcp any any -> any any (ssl_version:tls1.0,tls1.1; content:\"|16 03|\"; sid:4;)\n"
+		     "alert tcp any any -> any any (ssl_version:!tls1.2; content:\"|16 03|\"; sid:5;)\n"
+		     "alert tls any any -> any any (flow:to_client; tls.version:1.2; sid:6;)\n"
+		     "alert tls any any -> any any (tls.sni; content:\"example\"; tls.version:1.3; sid:7;)\n"
+		     "alert tcp any any -> any any (ssl_version:sslv2; sid:8;)\n"
+		     "alert http any any -> any any (tls.version:1.2; sid:9;)\n"
+		     "alert tcp any any -> any any (http.uri; content:\"x\"; tls.version:1.2; sid:10;)\n");
+	detect_engine_info(v.e, &es);
+	/* sslv2 is never parsed, and one rule cannot mix protocols */
+	CU_ASSERT_EQUAL(es.rules_skipped_app_layer, 3);
+	CU_ASSERT_EQUAL(es.rules_active, 7);
+
+	tls_flow(&f, &st, 0x0303, 0x0303);
+	/* packet rules: payload and version together */
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03\x01"), "1");
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "1");
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x17\x03\x03"), "");
+	/* per direction: a TLS 1.3 server, a 1.2 client hello */
+	st.dir_version[1] = 0x0304;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "1");
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03"), "2,5");
+	/* a draft is 1.3, and itself when written raw */
+	st.dir_version[1] = 0x7f17;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03"), "2,3,5");
+	st.dir_version[0] = 0x0301;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "4,5");
+	st.dir_version[0] = 0x0302;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "4,5");
+	/* nothing known yet: no version matches, negated or not */
+	st.dir_version[0] = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "");
+	/* not a TLS flow, or no flow */
+	f.app.proto = APP_PROTO_HTTP;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03"), "");
+	EXPECT(run_pkt(&v, NULL, FLOW_TOCLIENT, "\x16\x03"), "");
+
+	/* at inspection points: sid 6 has no buffer, so it runs at the
+	 * server hello only (once per direction), never per packet */
+	tls_flow(&f, &st, 0x0303, 0x0303);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 2, NULL), "6");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 11, NULL), "");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 12, NULL), "");
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, NULL), "");
+	/* a buffer rule takes the version of its point's direction */
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "www.example.com"), "");
+	st.dir_version[0] = 0x0304;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "www.example.com"), "7");
+	env_close(&v);
+}
+
 static void test_skip_counters(void)
 {
 	struct env v;
@@ -1223,6 +1341,7 @@ static const struct test_case content_cases[] = {
 	{ "application-layer buffers", test_app_buffers },
 	{ "buffer transforms", test_transforms },
 	{ "urilen", test_urilen },
+	{ "tls.version, ssl_version", test_tls_version },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },
