@@ -160,6 +160,10 @@ struct detect_rule {
 	 * at the hello points, and with ssl_state at the key exchanges too */
 	bool tls_state_only;
 	bool tls_kx;
+	/* only app-layer-protocol inspects anything: as Suricata's
+	 * "protocol detection only" rules it is checked on the packets that
+	 * decide a direction's protocol, not on every packet */
+	bool pd_only;
 	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
 	bool has_bit_checks;            /* flowbits isset / isnotset */
 	bool has_bit_actions;           /* flowbits set / unset / toggle */

@@ -215,9 +215,14 @@ static enum detect_skip rule_support(const struct rule *r)
 				return DETECT_SKIP_APP_LAYER;
 			app = APP_PROTO_TLS;
 			break;
+		case RULE_OPT_APP_PROTO:
+			/* a protocol mamori does not detect (ssh, http2, ...)
+			 * would be misjudged either way */
+			if (o->u.app_proto.undetected)
+				return DETECT_SKIP_APP_LAYER;
+			break;
 		case RULE_OPT_APP:
 		case RULE_OPT_SSL_STATE:
-		case RULE_OPT_APP_PROTO:
 			return DETECT_SKIP_APP_LAYER;
 		default:
 			/* base64, transforms, fragbits, fragoffset, ipopts,
@@ -311,7 +316,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	void **re = NULL;
 	struct detect_seg *segs = NULL;
 	uint16_t n = 0, nsegs = 0;
-	bool tls_kw = false;
+	bool tls_kw = false, alp = false;
 
 	memset(dr, 0, sizeof(*dr));
 	if (why != DETECT_OK)
@@ -334,6 +339,9 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 			dr->has_app_opts = true;
 			tls_kw = true;
 			dr->tls_kx |= o->type == RULE_OPT_SSL_STATE;
+		} else if (o->type == RULE_OPT_APP_PROTO) {
+			dr->has_app_opts = true;
+			alp = true;
 		} else if (o->type == RULE_OPT_FLOWBITS) {
 			if (o->u.bits.cmd == RULE_BITS_ISSET || o->u.bits.cmd == RULE_BITS_ISNOTSET) {
 				dr->has_bit_checks = true;
@@ -415,6 +423,12 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		dr->app = APP_PROTO_TLS;
 		dr->tls_state_only = true;
 	}
+	/* Suricata's PD-only rule: app-layer-protocol with nothing else to
+	 * inspect but flow direction and flowbits actions, on a header that
+	 * names no app protocol */
+	dr->pd_only = alp && !tls_kw && !nsegs && !dr->has_hdr_opts && !dr->has_bit_checks &&
+		      r->app == RULE_APP_NONE &&
+		      !(r->flow & ~(RULE_FLOW_TO_SERVER | RULE_FLOW_TO_CLIENT));
 	for (uint16_t k = 0; k < nsegs; k++)
 		for (uint16_t i = segs[k].start; i + 1 < segs[k].start + segs[k].n; i++)
 			retry[i] = op_relative(&r->opts[chain[i + 1]]);
@@ -650,6 +664,53 @@ static bool ssl_version_match(const struct rule_ssl_version *sv, uint16_t v)
 	return !sv->want || (sv->want & bit);
 }
 
+/* The RULE_ALP_* bit of an enum app_proto. */
+static uint8_t alp_bit(uint8_t proto)
+{
+	switch (proto) {
+	case APP_PROTO_HTTP: return RULE_ALP_HTTP;
+	case APP_PROTO_TLS: return RULE_ALP_TLS;
+	case APP_PROTO_DNS: return RULE_ALP_DNS;
+	case APP_PROTO_FAILED: return RULE_ALP_FAILED;
+	default: return RULE_ALP_UNKNOWN;
+	}
+}
+
+/* Direction d's protocol: the flow's once that direction's is decided. */
+static uint8_t dir_proto(const struct flow *f, int d)
+{
+	return (f->app.pd >> d) & 1 ? f->app.proto : APP_PROTO_UNKNOWN;
+}
+
+/* app-layer-protocol as Suricata: a negation never matches a protocol
+ * still unknown; no flow, no match. */
+static bool app_proto_match(const struct rule_app_proto *ap, const struct flow *f,
+			    enum flow_dir dir)
+{
+	uint8_t ts, tc, x;
+
+	if (!f)
+		return false;
+	ts = dir_proto(f, FLOW_TOSERVER);
+	tc = dir_proto(f, FLOW_TOCLIENT);
+	switch (ap->mode) {
+	case RULE_ALP_EITHER:
+		if (!ap->negated)
+			return (ap->protos & alp_bit(ts)) || (ap->protos & alp_bit(tc));
+		if (ts == APP_PROTO_UNKNOWN && tc == APP_PROTO_UNKNOWN)
+			return false;
+		return !(ts != APP_PROTO_UNKNOWN && (ap->protos & alp_bit(ts))) &&
+		       !(tc != APP_PROTO_UNKNOWN && (ap->protos & alp_bit(tc)));
+	case RULE_ALP_FINAL: x = f->app.proto; break;
+	case RULE_ALP_TO_SERVER: x = ts; break;
+	case RULE_ALP_TO_CLIENT: x = tc; break;
+	default: x = dir == FLOW_TOSERVER ? ts : tc; break;
+	}
+	if (ap->negated)
+		return x != APP_PROTO_UNKNOWN && !(ap->protos & alp_bit(x));
+	return (ap->protos & alp_bit(x)) != 0;
+}
+
 /* The application-layer keywords of a rule, against the flow's parser
  * state in direction dir. */
 static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow_dir dir)
@@ -668,6 +729,10 @@ static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow
 			break;
 		case RULE_OPT_SSL_VERSION:
 			if (!tls || !ssl_version_match(&o->u.ssl_version, tls_dir_version(tls, dir)))
+				return false;
+			break;
+		case RULE_OPT_APP_PROTO:
+			if (!app_proto_match(&o->u.app_proto, f, dir))
 				return false;
 			break;
 		default:
@@ -1157,6 +1222,9 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 {
 	struct chain_ctx c;
 
+	/* a PD-only rule looks at the packets that decide a protocol */
+	if (dr->pd_only && !(f && (f->app.pkt & (FLOW_APP_PKT_PD(0) | FLOW_APP_PKT_PD(1)))))
+		return false;
 	if (!flow_match(dr->r->flow, f, dir))
 		return false;
 	if (dr->has_hdr_opts && !hdr_match(dr->r, p))

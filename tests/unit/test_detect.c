@@ -904,6 +904,8 @@ static void test_urilen(void)
 
 /* ---- TLS keywords ------------------------------------------------------------ */
 
+static struct flow *new_flow(struct flow *f);
+
 /* A TLS flow whose parser state says client version cv, server version
  * sv and current handshake states cur0 / cur1. */
 static struct flow *tls_flow(struct flow *f, struct tls_state *st, uint16_t cv, uint16_t sv)
@@ -1016,6 +1018,67 @@ static void test_tls_version(void)
 	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "www.example.com"), "");
 	st.dir_version[0] = 0x0304;
 	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "www.example.com"), "7");
+	env_close(&v);
+}
+
+/* app-layer-protocol: the flow's protocol per direction, once decided;
+ * alone (PD-only) it is checked on the packet that decided it. */
+static void test_app_layer_protocol(void)
+{
+	struct env v;
+	struct flow f;
+	struct detect_engine_stats es;
+
+	env_open(&v, R "(app-layer-protocol:http; content:\"x\"; sid:1;)\n"
+		     R "(flow:to_server; app-layer-protocol:!http; sid:2;)\n"
+		     R "(app-layer-protocol:failed; sid:3;)\n"
+		     R "(app-layer-protocol:unknown; content:\"x\"; sid:4;)\n"
+		     R "(app-layer-protocol:tls,to_client; content:\"x\"; sid:5;)\n"
+		     R "(app-layer-protocol:!tls|dns,either; content:\"x\"; sid:6;)\n"
+		     R "(app-layer-protocol:http1,final; content:\"x\"; sid:7;)\n"
+		     R "(app-layer-protocol:ssh; sid:8;)\n"
+		     R "(app-layer-protocol:!http2; content:\"x\"; sid:9;)\n"
+		     R "(flow:established; app-layer-protocol:!http; sid:10;)\n");
+	detect_engine_info(v.e, &es);
+	/* protocols mamori does not detect cannot be judged */
+	CU_ASSERT_EQUAL(es.rules_skipped_app_layer, 2);
+	CU_ASSERT_EQUAL(es.rules_active, 8);
+
+	/* nothing decided: only unknown matches, negations never */
+	new_flow(&f);
+	f.flags |= FLOW_F_PKT_ESTABLISHED;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "4");
+	EXPECT(run_pkt(&v, NULL, FLOW_TOSERVER, "x"), "");
+	/* the client's bytes said HTTP on this packet: PD-only rules look */
+	f.app.proto = APP_PROTO_HTTP;
+	f.app.pd = 1;
+	f.app.pkt = FLOW_APP_PKT_PD(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "1,6,7");
+	/* the server has not spoken: its direction is still unknown, but
+	 * the flow's (final) protocol is known, and either side's */
+	f.app.pkt = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "4,6,7");
+	f.app.pd = 3;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "1,6,7");
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "y"), "");
+
+	/* a TLS flow: to_client mode reads the server's side */
+	f.app.proto = APP_PROTO_TLS;
+	f.app.pd = 1;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "10");
+	f.app.pd = 3;
+	f.app.pkt = FLOW_APP_PKT_PD(1);
+	/* sid 2 is to_server; sid 10 is not PD-only (flow:established) */
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "5,10");
+	f.app.pkt = FLOW_APP_PKT_PD(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "z"), "2,10");
+
+	/* detection failed: both directions decided on this packet */
+	f.app.proto = APP_PROTO_FAILED;
+	f.app.pkt = FLOW_APP_PKT_PD(0) | FLOW_APP_PKT_PD(1);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "2,3,6,10");
+	f.app.pkt = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "6,10");
 	env_close(&v);
 }
 
@@ -1342,6 +1405,7 @@ static const struct test_case content_cases[] = {
 	{ "buffer transforms", test_transforms },
 	{ "urilen", test_urilen },
 	{ "tls.version, ssl_version", test_tls_version },
+	{ "app-layer-protocol", test_app_layer_protocol },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },
