@@ -208,6 +208,7 @@ static enum detect_skip rule_support(const struct rule *r)
 				return DETECT_SKIP_APP_LAYER;
 			/* fall through */
 		case RULE_OPT_TLS_VERSION:
+		case RULE_OPT_SSL_STATE:
 			/* one application protocol per rule, as buffers */
 			if (app && app != APP_PROTO_TLS)
 				return DETECT_SKIP_APP_LAYER;
@@ -222,7 +223,6 @@ static enum detect_skip rule_support(const struct rule *r)
 				return DETECT_SKIP_APP_LAYER;
 			break;
 		case RULE_OPT_APP:
-		case RULE_OPT_SSL_STATE:
 			return DETECT_SKIP_APP_LAYER;
 		default:
 			/* base64, transforms, fragbits, fragoffset, ipopts,
@@ -711,11 +711,28 @@ static bool app_proto_match(const struct rule_app_proto *ap, const struct flow *
 	return (ap->protos & alp_bit(x)) != 0;
 }
 
+/* The handshake state ssl_state tests: at a point of a handshake message
+ * that message alone, else (a packet, a certificate) the messages of the
+ * current data. */
+static uint8_t ssl_states(const struct tls_state *tls, enum flow_dir dir,
+			  const struct app_inspect *in)
+{
+	switch (in ? in->tls_hs : 0) {
+	case 1: return RULE_SSL_CLIENT_HELLO;
+	case 2: return RULE_SSL_SERVER_HELLO;
+	case 12: return RULE_SSL_SERVER_KEYX;
+	case 16: return RULE_SSL_CLIENT_KEYX;
+	default: return tls_cur_states(tls, dir);
+	}
+}
+
 /* The application-layer keywords of a rule, against the flow's parser
- * state in direction dir. */
-static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow_dir dir)
+ * state in direction dir (in: the inspection point, NULL on a packet). */
+static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow_dir dir,
+			   const struct app_inspect *in)
 {
 	const struct tls_state *tls = NULL;
+	uint8_t cur;
 
 	if (f && f->app.proto == APP_PROTO_TLS)
 		tls = f->app.state;
@@ -733,6 +750,15 @@ static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow
 			break;
 		case RULE_OPT_APP_PROTO:
 			if (!app_proto_match(&o->u.app_proto, f, dir))
+				return false;
+			break;
+		case RULE_OPT_SSL_STATE:
+			/* a packet that gave the parser nothing has no state
+			 * to test (a retransmission, data after the handshake) */
+			if (!tls || (!in && !(f->app.pkt & FLOW_APP_PKT_DATA(dir))))
+				return false;
+			cur = ssl_states(tls, dir, in);
+			if (!((o->u.ssl_state.states & cur) ^ o->u.ssl_state.negated))
 				return false;
 			break;
 		default:
@@ -1233,7 +1259,7 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 	 * payload gives the same answer as rule order, only cheaper */
 	if (dr->has_bit_checks && !bits_match(dr->r, f))
 		return false;
-	if (dr->has_app_opts && !app_opts_match(dr->r, f, dir))
+	if (dr->has_app_opts && !app_opts_match(dr->r, f, dir, in))
 		return false;
 	c.dr = dr;
 	c.v = v;

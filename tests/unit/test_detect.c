@@ -1021,6 +1021,62 @@ static void test_tls_version(void)
 	env_close(&v);
 }
 
+/* ssl_state: the handshake messages completed by the data of the packet
+ * (or of the point); with | any term, with ! its absence. */
+static void test_ssl_state(void)
+{
+	struct env v;
+	struct flow f;
+	struct tls_state st;
+
+	env_open(&v, R "(ssl_state:client_hello; content:\"|16 03|\"; sid:1;)\n"
+		     R "(ssl_state:server_hello|server_keyx; content:\"|16 03|\"; sid:2;)\n"
+		     R "(ssl_state:!client_hello; content:\"|16 03|\"; sid:3;)\n"
+		     "alert tls any any -> any any (ssl_state:client_keyx; sid:4;)\n"
+		     "alert tls any any -> any any (ssl_state:!server_hello; sid:5;)\n"
+		     "alert tls any any -> any any (tls.sni; content:\"a\"; ssl_state:client_hello; sid:6;)\n"
+		     R "(ssl_state:unknown; content:\"|16 03|\"; sid:7;)\n");
+	tls_flow(&f, &st, 0x0303, 0x0303);
+	/* the client hello's packet */
+	st.cur[0] = RULE_SSL_CLIENT_HELLO;
+	f.app.pkt = FLOW_APP_PKT_DATA(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03\x01"), "1");
+	/* a packet that fed the parser nothing (a retransmission) */
+	f.app.pkt = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03\x01"), "");
+	/* the server's flight: hello and key exchange in one packet */
+	st.cur[1] = RULE_SSL_SERVER_HELLO | RULE_SSL_SERVER_KEYX;
+	f.app.pkt = FLOW_APP_PKT_DATA(1);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "2,3");
+	/* data of the other direction does not count for this one */
+	f.app.pkt = FLOW_APP_PKT_DATA(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "");
+	/* a record of no handshake message */
+	st.cur[1] = 0;
+	f.app.pkt = FLOW_APP_PKT_DATA(1);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "3");
+	st.cur[1] = RULE_SSL_UNKNOWN;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "3,7");
+
+	/* rules without buffers run at the handshake points, each with its
+	 * own message (the server's flight in one call does not make the
+	 * key exchange point a server hello again) */
+	st.cur[0] = RULE_SSL_CLIENT_HELLO;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, NULL), "5");
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "a.test"), "5,6");
+	st.cur[1] = RULE_SSL_SERVER_HELLO | RULE_SSL_SERVER_KEYX;
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 2, NULL), "");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 12, NULL), "5");
+	/* not at certificates */
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 11, NULL), "");
+	st.cur[0] = RULE_SSL_CLIENT_HELLO;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 16, NULL), "4,5");
+	/* not a TLS flow */
+	f.app.proto = APP_PROTO_HTTP;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 16, NULL), "");
+	env_close(&v);
+}
+
 /* app-layer-protocol: the flow's protocol per direction, once decided;
  * alone (PD-only) it is checked on the packet that decided it. */
 static void test_app_layer_protocol(void)
@@ -1406,6 +1462,7 @@ static const struct test_case content_cases[] = {
 	{ "urilen", test_urilen },
 	{ "tls.version, ssl_version", test_tls_version },
 	{ "app-layer-protocol", test_app_layer_protocol },
+	{ "ssl_state", test_ssl_state },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },
