@@ -154,7 +154,8 @@ struct detect_rule {
 	uint16_t nchain;
 	uint8_t nsegs;
 	uint8_t app;                    /* enum app_proto: 0 for a packet rule */
-	bool needs_body;                /* inspects an HTTP body buffer */
+	bool needs_body;                /* inspects the body of the side it runs on */
+	uint8_t http_side;              /* DETECT_HTTP_REQ / _RESP buffers it uses */
 	bool has_app_opts;              /* tls.version, ssl_*, app-layer-protocol */
 	/* a TLS rule without buffers (tls.version, ssl_state alone): it runs
 	 * at the hello points, and with ssl_state at the key exchanges too */
@@ -203,6 +204,16 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 /* HTTP request and response bodies (and file.data): inspected at their
  * own inspection points. */
 bool detect_buffer_is_body(uint8_t b);
+
+/* HTTP buffers only a request, or only a response, has (0: both, or not
+ * HTTP). A rule with both kinds (or request buffers and flow:to_client)
+ * runs at the response, whose points also carry their request's. */
+#define DETECT_HTTP_REQ  1u
+#define DETECT_HTTP_RESP 2u
+uint8_t detect_http_buffer_side(uint8_t b);
+
+/* Whether point in (direction dir) carries the body of its direction. */
+bool detect_point_has_body(const struct app_inspect *in, enum flow_dir dir);
 
 /* Whether app rule dr runs at inspection point in (direction dir, with a
  * body or not): each rule runs at one point per transaction and

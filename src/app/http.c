@@ -115,6 +115,12 @@ struct http_state {
 	uint32_t scratch_cap;
 	uint32_t held;                  /* CONNECT: request bytes held in d[0].body */
 	bool held_cut;                  /* ... and some were dropped */
+	/* The request whose line and headers d[0] still holds (until the
+	 * next request's first byte), and whose body d[0].body holds: a
+	 * response point of that transaction carries them too. */
+	bool req_held;
+	uint64_t req_tx, req_body_tx;
+	bool quiet;                     /* re-deriving: raise no event again */
 	app_inspect_fn cb;
 	app_event_fn ev;
 	void *arg;
@@ -173,12 +179,17 @@ const char *http_config_check(const struct http_config *c)
 	return NULL;
 }
 
-/* Derived buffers: normalised lines grow by at most 2 bytes a line (": "
- * and CR) over lines of 3 bytes at least, so each copy of the headers is
- * under 2x, and the URI, host and single values fit in the rest. */
+/* Derived buffers, for a block of L bytes and n <= HTTP_MAX_HEADERS lines:
+ * a normalised header line is at most 2 bytes longer than its raw line
+ * (": " and CR), a name list entry and a joined value no longer than the
+ * line, the URI no longer than the start line. A request point writes the
+ * URI, http.start (L + 2n + 4), http.header (L + 2n), the names (L + 4),
+ * the joined values and the host (L each): under 6L + 4n + 8. A response
+ * point writes under 4L + 4n + 8 of its own plus, for its request, the
+ * URI, values, host and http.request_header: under 3L + 2n. */
 static size_t scratch_size(const struct http_config *c)
 {
-	return ALIGN16((size_t)c->header_limit * 8 + 256);
+	return ALIGN16((size_t)c->header_limit * 8 + 1024);
 }
 
 size_t http_state_size(const struct http_config *c)
@@ -239,7 +250,7 @@ bool http_done(const struct http_state *s, int dir)
 
 static void event(struct http_state *s, unsigned e)
 {
-	if (s->ev)
+	if (s->ev && !s->quiet)
 		s->ev(s->arg, e);
 }
 
@@ -655,6 +666,72 @@ static struct app_slice slice(const uint8_t *p, uint32_t n)
 	return (struct app_slice){ p, n };
 }
 
+/* The buffers only a request has: start line parts, the normalised URI,
+ * the client's headers and the host. */
+static void request_only_bufs(struct http_state *s, struct wbuf *w, struct app_inspect *in,
+			      const struct http_dir *d)
+{
+	const uint8_t *h = d->hdr;
+	uint32_t at;
+
+	if (!d->has_start)
+		return;
+	in->buf[RULE_BUF_HTTP_REQUEST_LINE] = slice(h, d->line_len);
+	in->buf[RULE_BUF_HTTP_METHOD] = slice(h + d->a_off, d->a_len);
+	in->buf[RULE_BUF_HTTP_URI_RAW] = slice(h + d->b_off, d->b_len);
+	at = w->len;
+	put_uri(s, w, d);
+	in->buf[RULE_BUF_HTTP_URI] = slice(w->p + at, w->len - at);
+	if (d->http09)
+		return;
+
+	struct app_slice host = hdr_slice(w, d, "host");
+	uint32_t alen = 0;
+	const uint8_t *auth = uri_authority(d, &alen);
+
+	in->buf[RULE_BUF_HTTP_USER_AGENT] = hdr_slice(w, d, "user-agent");
+	in->buf[RULE_BUF_HTTP_REFERER] = hdr_slice(w, d, "referer");
+	in->buf[RULE_BUF_HTTP_ACCEPT] = hdr_slice(w, d, "accept");
+	in->buf[RULE_BUF_HTTP_ACCEPT_LANG] = hdr_slice(w, d, "accept-language");
+	in->buf[RULE_BUF_HTTP_ACCEPT_ENC] = hdr_slice(w, d, "accept-encoding");
+	if (!host.p && auth)
+		host = slice(auth, alen);
+	if (host.p) {
+		in->buf[RULE_BUF_HTTP_HOST_RAW] = host;
+		at = w->len;
+		if (auth)
+			put_host(w, auth, alen);
+		else
+			put_host(w, host.p, host.len);
+		in->buf[RULE_BUF_HTTP_HOST] = slice(w->p + at, w->len - at);
+	}
+}
+
+/* A response point of transaction tx: its request's own buffers, when
+ * the state still holds that request (a pipelined request that arrived
+ * before this response replaced it; rules needing both then miss). */
+static void held_request_bufs(struct http_state *s, struct wbuf *w, struct app_inspect *in,
+			      uint64_t tx)
+{
+	const struct http_dir *q = &s->d[0];
+	uint32_t at;
+
+	if (!s->req_held || s->req_tx != tx)
+		return;
+	s->quiet = true;        /* its events were raised at its own point */
+	request_only_bufs(s, w, in, q);
+	s->quiet = false;
+	if (!q->http09) {
+		at = w->len;
+		put_headers(w, q, NULL);
+		if (w->len > at)
+			in->buf[RULE_BUF_HTTP_REQUEST_HEADER] = slice(w->p + at, w->len - at);
+	}
+	/* its body, as far as it got (CONNECT_WAIT reuses the buffer) */
+	if (s->req_body_tx == tx && q->body_len && q->state != HS_CONNECT_WAIT)
+		in->buf[RULE_BUF_HTTP_REQUEST_BODY] = slice(q->body, q->body_len);
+}
+
 static void emit(struct http_state *s, int dir, bool with_body)
 {
 	struct http_dir *d = &s->d[dir];
@@ -675,16 +752,14 @@ static void emit(struct http_state *s, int dir, bool with_body)
 		d->meta.u.http.length = !with_body ? 0 : d->body_done ? d->body_seen : d->body_len;
 	in.meta = &d->meta;
 
+	if (dir == 0)
+		request_only_bufs(s, &w, &in, d);
+	else
+		held_request_bufs(s, &w, &in, d->tx);
 	if (d->has_start) {
 		if (dir == 0) {
-			in.buf[RULE_BUF_HTTP_REQUEST_LINE] = slice(h, d->line_len);
-			in.buf[RULE_BUF_HTTP_METHOD] = slice(h + d->a_off, d->a_len);
-			in.buf[RULE_BUF_HTTP_URI_RAW] = slice(h + d->b_off, d->b_len);
 			if (d->c_len)
 				in.buf[RULE_BUF_HTTP_PROTOCOL] = slice(h + d->c_off, d->c_len);
-			at = w.len;
-			put_uri(s, &w, d);
-			in.buf[RULE_BUF_HTTP_URI] = slice(w.p + at, w.len - at);
 		} else {
 			in.buf[RULE_BUF_HTTP_RESPONSE_LINE] = slice(h, d->line_len);
 			in.buf[RULE_BUF_HTTP_PROTOCOL] = slice(h + d->a_off, d->a_len);
@@ -735,28 +810,7 @@ static void emit(struct http_state *s, int dir, bool with_body)
 		in.buf[RULE_BUF_HTTP_CONTENT_TYPE] = hdr_slice(&w, d, "content-type");
 		in.buf[RULE_BUF_HTTP_CONTENT_LEN] = hdr_slice(&w, d, "content-length");
 		in.buf[RULE_BUF_HTTP_CONNECTION] = hdr_slice(&w, d, "connection");
-		if (dir == 0) {
-			struct app_slice host = hdr_slice(&w, d, "host");
-			uint32_t alen = 0;
-			const uint8_t *auth = uri_authority(d, &alen);
-
-			in.buf[RULE_BUF_HTTP_USER_AGENT] = hdr_slice(&w, d, "user-agent");
-			in.buf[RULE_BUF_HTTP_REFERER] = hdr_slice(&w, d, "referer");
-			in.buf[RULE_BUF_HTTP_ACCEPT] = hdr_slice(&w, d, "accept");
-			in.buf[RULE_BUF_HTTP_ACCEPT_LANG] = hdr_slice(&w, d, "accept-language");
-			in.buf[RULE_BUF_HTTP_ACCEPT_ENC] = hdr_slice(&w, d, "accept-encoding");
-			if (!host.p && auth)
-				host = slice(auth, alen);
-			if (host.p) {
-				in.buf[RULE_BUF_HTTP_HOST_RAW] = host;
-				at = w.len;
-				if (auth)
-					put_host(&w, auth, alen);
-				else
-					put_host(&w, host.p, host.len);
-				in.buf[RULE_BUF_HTTP_HOST] = slice(w.p + at, w.len - at);
-			}
-		} else {
+		if (dir == 1) {
 			in.buf[RULE_BUF_HTTP_SERVER] = hdr_slice(&w, d, "server");
 			in.buf[RULE_BUF_HTTP_LOCATION] = hdr_slice(&w, d, "location");
 		}
@@ -980,12 +1034,23 @@ static void msg_end(struct http_state *s, int dir)
 	d->prefix_ok = false;
 	d->overflow = false;
 	d->parsed = false;
-	d->has_start = false;
-	d->http09 = false;
 	d->ev_lf = d->ev_fold = false;
-	d->nents = 0;
 	d->nlayers = 0;
 	d->body_seen = 0;
+	/* the parsed start line and headers stay until the next message's
+	 * first byte (msg_begin): the request's for its response point */
+}
+
+/* A message's first byte is about to overwrite the header block. */
+static void msg_begin(struct http_state *s, int dir)
+{
+	struct http_dir *d = &s->d[dir];
+
+	d->has_start = false;
+	d->http09 = false;
+	d->nents = 0;
+	if (dir == 0)
+		s->req_held = false;
 }
 
 static void body_begin(struct http_state *s, int dir, enum hstate st)
@@ -994,6 +1059,8 @@ static void body_begin(struct http_state *s, int dir, enum hstate st)
 
 	d->state = st;
 	d->body_len = 0;
+	if (dir == 0)
+		s->req_body_tx = d->tx;
 	d->body_full = false;
 	d->body_done = false;
 	d->zstop = false;
@@ -1188,6 +1255,8 @@ static void request_headers(struct http_state *s, struct http_dir *d, bool frame
 			if (!d->http09 && d->c_len >= 8 &&
 			    memcmp(d->hdr + d->c_off, "HTTP/1.1", 8) == 0 && find_hdr(d, "host") < 0)
 				event(s, HTTP_EV_HOST_MISSING);
+			s->req_held = true;
+			s->req_tx = d->tx;
 			emit(s, 0, false);
 		}
 	}
@@ -1383,6 +1452,7 @@ static uint32_t hdr_feed(struct http_state *s, int dir, const uint8_t *p, uint32
 			i++;            /* empty lines before a message */
 		if (i)
 			return i;
+		msg_begin(s, dir);
 	}
 	const uint8_t *lf = memchr(p, '\n', len);
 	uint32_t n = lf ? (uint32_t)(lf - p) + 1 : len;

@@ -94,6 +94,9 @@ struct app_group {
 	hs_database_t *db[RULE_BUF_MAX];
 	uint32_t *nofp;
 	uint32_t nnofp;
+	/* HTTP: a request buffer at a response point is scanned only when a
+	 * response rule has its fast pattern there */
+	bool resp_scan[RULE_BUF_MAX];
 };
 
 struct detect_engine {
@@ -304,6 +307,8 @@ static int build_app_group(struct detect_engine *e, int a, const char *cache_dir
 				lens[n] = len;
 				flags[n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
 				ids[n++] = i;
+				if (e->rules[i].http_side & DETECT_HTTP_RESP)
+					ag->resp_scan[b] = true;
 			}
 			if (!n)
 				break;
@@ -1308,7 +1313,7 @@ unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow
 		    enum flow_dir dir, const struct app_inspect *in, detect_alert_fn cb, void *arg)
 {
 	const struct app_group *ag;
-	bool body = false;
+	bool body;
 
 	if (in->proto <= APP_PROTO_UNKNOWN || in->proto >= APP_PROTO_FAILED ||
 	    (p->ip_ver != 4 && p->ip_ver != 6))
@@ -1316,13 +1321,16 @@ unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow
 	ag = &t->e->app[in->proto];
 	t->st->app_inspections++;
 	cand_reset(t);
+	body = detect_point_has_body(in, dir);
 	for (int b = 0; b < RULE_BUF_MAX; b++) {
 		const struct app_slice *s = &in->buf[b];
 
 		if (!s->p)
 			continue;
-		if (detect_buffer_is_body((uint8_t)b))
-			body = true;
+		/* a response point's request buffers: for response rules */
+		if (dir == FLOW_TOCLIENT && !ag->resp_scan[b] &&
+		    detect_http_buffer_side((uint8_t)b) == DETECT_HTTP_REQ)
+			continue;
 		if (ag->db[b] && s->len &&
 		    hs_scan(ag->db[b], (const char *)s->p, s->len, 0, t->scratch, on_match, t) !=
 			    HS_SUCCESS)

@@ -76,6 +76,42 @@ bool detect_buffer_is_body(uint8_t b)
 	       b == RULE_BUF_FILE_DATA;
 }
 
+uint8_t detect_http_buffer_side(uint8_t b)
+{
+	switch (b) {
+	case RULE_BUF_HTTP_URI: case RULE_BUF_HTTP_URI_RAW: case RULE_BUF_HTTP_METHOD:
+	case RULE_BUF_HTTP_REQUEST_LINE: case RULE_BUF_HTTP_REQUEST_BODY:
+	case RULE_BUF_HTTP_USER_AGENT: case RULE_BUF_HTTP_HOST: case RULE_BUF_HTTP_HOST_RAW:
+	case RULE_BUF_HTTP_ACCEPT: case RULE_BUF_HTTP_ACCEPT_LANG: case RULE_BUF_HTTP_ACCEPT_ENC:
+	case RULE_BUF_HTTP_REFERER: case RULE_BUF_HTTP_REQUEST_HEADER:
+		return DETECT_HTTP_REQ;
+	case RULE_BUF_HTTP_STAT_CODE: case RULE_BUF_HTTP_STAT_MSG:
+	case RULE_BUF_HTTP_RESPONSE_LINE: case RULE_BUF_HTTP_RESPONSE_BODY:
+	case RULE_BUF_HTTP_SERVER: case RULE_BUF_HTTP_LOCATION:
+	case RULE_BUF_HTTP_RESPONSE_HEADER: case RULE_BUF_FILE_DATA:
+		return DETECT_HTTP_RESP;
+	default:
+		return 0;
+	}
+}
+
+/* A body of the point's own direction: a response point may also carry
+ * its request's body, which does not make it the response's body point. */
+static bool is_side_body(uint8_t b, enum flow_dir dir)
+{
+	if (dir == FLOW_TOSERVER)
+		return detect_buffer_is_body(b) && b != RULE_BUF_HTTP_RESPONSE_BODY &&
+		       b != RULE_BUF_FILE_DATA;
+	return b == RULE_BUF_HTTP_RESPONSE_BODY || b == RULE_BUF_FILE_DATA;
+}
+
+bool detect_point_has_body(const struct app_inspect *in, enum flow_dir dir)
+{
+	return (in->buf[RULE_BUF_HTTP_REQUEST_BODY].p && dir == FLOW_TOSERVER) ||
+	       (dir == FLOW_TOCLIENT && (in->buf[RULE_BUF_HTTP_RESPONSE_BODY].p ||
+					 in->buf[RULE_BUF_FILE_DATA].p));
+}
+
 static bool is_chain_buffer(uint8_t b)
 {
 	return is_packet_buffer(b) || app_buffer_proto(b) != APP_PROTO_UNKNOWN;
@@ -412,10 +448,18 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		}
 		if (app_buffer_proto(b) != APP_PROTO_UNKNOWN)
 			dr->app = app_buffer_proto(b);
-		if (detect_buffer_is_body(b))
-			dr->needs_body = true;
+		dr->http_side |= detect_http_buffer_side(b);
 		nsegs++;
 	}
+	/* HTTP: request buffers with response ones, or with flow:to_client,
+	 * make a rule of the response (whose points carry the request's);
+	 * it runs at the point of its side's last stage */
+	if ((dr->http_side & DETECT_HTTP_REQ) && (r->flow & RULE_FLOW_TO_CLIENT))
+		dr->http_side |= DETECT_HTTP_RESP;
+	for (uint16_t k = 0; k < nsegs; k++)
+		if (is_side_body(segs[k].buffer, (dr->http_side & DETECT_HTTP_RESP)
+						 ? FLOW_TOCLIENT : FLOW_TOSERVER))
+			dr->needs_body = true;
 	/* TLS keywords alone: a rule of the TLS inspection points; with a
 	 * payload chain they are a condition on each packet, as Suricata
 	 * matches payload and app state together */
@@ -771,8 +815,13 @@ static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow
 bool detect_app_stage(const struct detect_rule *dr, const struct app_inspect *in,
 		      enum flow_dir dir, bool body)
 {
-	(void)dir;
 	if (dr->needs_body != body)
+		return false;
+	/* a request rule ran at its request; a response rule (mixed ones
+	 * included) runs at the response only */
+	if (in->proto == APP_PROTO_HTTP &&
+	    (dir == FLOW_TOSERVER ? (dr->http_side & DETECT_HTTP_RESP) != 0
+				  : dr->http_side == DETECT_HTTP_REQ))
 		return false;
 	if (dr->tls_state_only) {
 		/* once per direction at the hello; ssl_state also sees the

@@ -845,6 +845,54 @@ static void test_app_buffers(void)
 	env_close(&v);
 }
 
+/* Rules mixing request and response buffers run at the response, whose
+ * points carry their request's buffers; request rules stay at the
+ * request although the response repeats its buffers. */
+static void test_http_mixed(void)
+{
+	struct env v;
+	struct app_inspect req, rbody, resp, body;
+
+	env_open(&v, "alert http any any -> any any (http.method; content:\"GET\"; http.stat_code; content:\"200\"; sid:1;)\n"
+		     "alert http any any -> any any (http.uri; content:\"/x.exe\"; sid:2;)\n"
+		     "alert http any any -> any any (flow:to_client; http.uri; content:\"/x.exe\"; sid:3;)\n"
+		     "alert http any any -> any any (http.uri; content:\"/x.exe\"; file.data; content:\"MZ\"; startswith; sid:4;)\n"
+		     "alert http any any -> any any (http.header; content:\"Server\"; sid:5;)\n"
+		     "alert http any any -> any any (http.request_body; content:\"a=1\"; http.stat_code; content:\"500\"; sid:6;)\n"
+		     "alert http any any -> any any (http.method; content:\"POST\"; http.request_body; content:\"a=1\"; sid:7;)\n");
+	memset(&req, 0, sizeof(req));
+	req.proto = APP_PROTO_HTTP;
+	set_buf(&req, RULE_BUF_HTTP_METHOD, "GET");
+	set_buf(&req, RULE_BUF_HTTP_URI, "/x.exe");
+	set_buf(&req, RULE_BUF_HTTP_HEADER, "Host: a\r\n");
+	EXPECT(run_app(&v, &req, FLOW_TOSERVER), "2");
+	/* the response header point, with the request's buffers */
+	resp = req;
+	set_buf(&resp, RULE_BUF_HTTP_STAT_CODE, "200");
+	set_buf(&resp, RULE_BUF_HTTP_HEADER, "Server: x\r\n");
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "1,3,5");
+	/* its body point: the rules of the response's body */
+	body = resp;
+	set_buf(&body, RULE_BUF_FILE_DATA, "MZ\x90");
+	set_buf(&body, RULE_BUF_HTTP_RESPONSE_BODY, "MZ\x90");
+	EXPECT(run_app(&v, &body, FLOW_TOCLIENT), "4");
+	/* without the request (pipelined away), mixed rules cannot match */
+	resp.buf[RULE_BUF_HTTP_METHOD].p = NULL;
+	resp.buf[RULE_BUF_HTTP_URI].p = NULL;
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "5");
+
+	/* a POST: the request's body point, then a response carrying that
+	 * body, which is no body point of the response */
+	set_buf(&req, RULE_BUF_HTTP_METHOD, "POST");
+	rbody = req;
+	set_buf(&rbody, RULE_BUF_HTTP_REQUEST_BODY, "a=1&b=2");
+	EXPECT(run_app(&v, &rbody, FLOW_TOSERVER), "7");
+	resp = rbody;
+	set_buf(&resp, RULE_BUF_HTTP_STAT_CODE, "500");
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "3,6");
+	env_close(&v);
+}
+
 /* dotprefix and to_lowercase: the chain sees the transformed buffer, the
  * prefilter a literal the raw buffer must hold. */
 static void test_transforms(void)
@@ -1459,6 +1507,7 @@ static const struct test_case content_cases[] = {
 	{ "pcre prefilter", test_pcre_prefilter },
 	{ "application-layer buffers", test_app_buffers },
 	{ "buffer transforms", test_transforms },
+	{ "http rules mixing request and response", test_http_mixed },
 	{ "urilen", test_urilen },
 	{ "tls.version, ssl_version", test_tls_version },
 	{ "app-layer-protocol", test_app_layer_protocol },
