@@ -374,10 +374,15 @@ static void test_pcre_prefilter(void)
 		     R "(pcre:\"/(\\w+)=\\1/\"; sid:2;)\n"
 		     R "(pcre:\"/ a b c /x\"; sid:3;)\n"
 		     R "(pcre:\"/^GET\\s/m\"; sid:4;)\n"
-		     R "(pcre:!\"/zzz/\"; sid:5;)\n");
+		     R "(pcre:!\"/zzz/\"; sid:5;)\n"
+		     R "(pcre:\"/x\\Ky/\"; sid:6;)\n"
+		     R "(pcre:\"/q(*SKIP)r/\"; sid:7;)\n");
 	detect_engine_info(v.e, &st);
-	/* the negated one cannot be prefiltered */
+	/* the negated one cannot be prefiltered; Hyperscan refuses \K and
+	 * (*SKIP), so those two are left out of the database (one compile
+	 * attempt each) and checked on every packet */
 	CU_ASSERT_EQUAL(st.rules_pcre_prefiltered, 4);
+	CU_ASSERT_EQUAL(st.rules_active, 7);
 	ts = detect_thread_stats(v.t);
 	c0 = ts->candidates;
 	EXPECT(run_s(&v, "nothing here"), "5");
@@ -389,6 +394,7 @@ static void test_pcre_prefilter(void)
 	EXPECT(run_s(&v, "ab=ab"), "2,5");
 	EXPECT(run_s(&v, "abc"), "1,3,5");
 	EXPECT(run_s(&v, "x\nGET / zzz"), "4");
+	EXPECT(run_s(&v, "qr xy"), "5,6,7");
 	env_close(&v);
 }
 
