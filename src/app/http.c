@@ -120,7 +120,7 @@ struct http_state {
 	 * response point of that transaction carries them too. */
 	bool req_held;
 	uint64_t req_tx, req_body_tx;
-	bool quiet;                     /* re-deriving: raise no event again */
+	struct app_slice req_bufs[12];  /* its req_only[] buffers, as emitted */
 	app_inspect_fn cb;
 	app_event_fn ev;
 	void *arg;
@@ -182,11 +182,14 @@ const char *http_config_check(const struct http_config *c)
 /* Derived buffers, for a block of L bytes and n <= HTTP_MAX_HEADERS lines:
  * a normalised header line is at most 2 bytes longer than its raw line
  * (": " and CR), a name list entry and a joined value no longer than the
- * line, the URI no longer than the start line. A request point writes the
- * URI, http.start (L + 2n + 4), http.header (L + 2n), the names (L + 4),
- * the joined values and the host (L each): under 6L + 4n + 8. A response
- * point writes under 4L + 4n + 8 of its own plus, for its request, the
- * URI, values, host and http.request_header: under 3L + 2n. */
+ * line, the URI no longer than the start line. A request writes into the
+ * scratch's tail (tail_size: 4L + 2n + 16) its URI, joined values, host
+ * and http.start (L + 2n + 4), under 3L + 2n + 4; into the head its
+ * http.header without cookies (L + 2n), names (L + 4) and other joined
+ * values (L). A response writes only into the head: http.start, http.header,
+ * names, values, under 4L + 4n + 8, so the tail still holds its request's
+ * buffers, which its points hand out again. With n <= 128 the head
+ * (8L + 1024 - tail) holds either. */
 static size_t scratch_size(const struct http_config *c)
 {
 	return ALIGN16((size_t)c->header_limit * 8 + 1024);
@@ -250,7 +253,7 @@ bool http_done(const struct http_state *s, int dir)
 
 static void event(struct http_state *s, unsigned e)
 {
-	if (s->ev && !s->quiet)
+	if (s->ev)
 		s->ev(s->arg, e);
 }
 
@@ -666,16 +669,43 @@ static struct app_slice slice(const uint8_t *p, uint32_t n)
 	return (struct app_slice){ p, n };
 }
 
-/* The buffers only a request has: start line parts, the normalised URI,
- * the client's headers and the host. */
+/* The buffers only a request has, which its response points carry too. */
+static const uint8_t req_only[] = {
+	RULE_BUF_HTTP_REQUEST_LINE, RULE_BUF_HTTP_METHOD, RULE_BUF_HTTP_URI_RAW,
+	RULE_BUF_HTTP_URI, RULE_BUF_HTTP_USER_AGENT, RULE_BUF_HTTP_REFERER,
+	RULE_BUF_HTTP_ACCEPT, RULE_BUF_HTTP_ACCEPT_LANG, RULE_BUF_HTTP_ACCEPT_ENC,
+	RULE_BUF_HTTP_HOST_RAW, RULE_BUF_HTTP_HOST, RULE_BUF_HTTP_REQUEST_HEADER,
+};
+#define REQ_ONLY (sizeof(req_only) / sizeof(req_only[0]))
+_Static_assert(REQ_ONLY == sizeof(((struct http_state *)0)->req_bufs) / sizeof(struct app_slice),
+	       "req_bufs holds req_only");
+
+/* The start line and headers: http.start (the header part is also
+ * http.request_header / http.response_header), into w. */
+static void start_bufs(struct wbuf *w, struct app_inspect *in, const struct http_dir *d,
+		       int dir, uint32_t *hs, uint32_t *he)
+{
+	uint32_t at = w->len;
+
+	put(w, d->hdr, d->line_len);
+	put(w, "\r\n", 2);
+	*hs = w->len;
+	put_headers(w, d, NULL);
+	*he = w->len;
+	if (*he > *hs)
+		in->buf[dir == 0 ? RULE_BUF_HTTP_REQUEST_HEADER : RULE_BUF_HTTP_RESPONSE_HEADER] =
+			slice(w->p + *hs, *he - *hs);
+	put(w, "\r\n", 2);
+	in->buf[RULE_BUF_HTTP_START] = slice(w->p + at, w->len - at);
+}
+
+/* The request-only buffers but http.request_header, into w. */
 static void request_only_bufs(struct http_state *s, struct wbuf *w, struct app_inspect *in,
 			      const struct http_dir *d)
 {
 	const uint8_t *h = d->hdr;
 	uint32_t at;
 
-	if (!d->has_start)
-		return;
 	in->buf[RULE_BUF_HTTP_REQUEST_LINE] = slice(h, d->line_len);
 	in->buf[RULE_BUF_HTTP_METHOD] = slice(h + d->a_off, d->a_len);
 	in->buf[RULE_BUF_HTTP_URI_RAW] = slice(h + d->b_off, d->b_len);
@@ -707,38 +737,23 @@ static void request_only_bufs(struct http_state *s, struct wbuf *w, struct app_i
 	}
 }
 
-/* A response point of transaction tx: its request's own buffers, when
- * the state still holds that request (a pipelined request that arrived
- * before this response replaced it; rules needing both then miss). */
-static void held_request_bufs(struct http_state *s, struct wbuf *w, struct app_inspect *in,
-			      uint64_t tx)
+/* Where a request's derived buffers are written: the scratch's tail,
+ * which response points leave alone, so they can hand them out again
+ * without deriving them (see scratch_size). */
+static uint32_t tail_size(const struct http_state *s)
 {
-	const struct http_dir *q = &s->d[0];
-	uint32_t at;
-
-	if (!s->req_held || s->req_tx != tx)
-		return;
-	s->quiet = true;        /* its events were raised at its own point */
-	request_only_bufs(s, w, in, q);
-	s->quiet = false;
-	if (!q->http09) {
-		at = w->len;
-		put_headers(w, q, NULL);
-		if (w->len > at)
-			in->buf[RULE_BUF_HTTP_REQUEST_HEADER] = slice(w->p + at, w->len - at);
-	}
-	/* its body, as far as it got (CONNECT_WAIT reuses the buffer) */
-	if (s->req_body_tx == tx && q->body_len && q->state != HS_CONNECT_WAIT)
-		in->buf[RULE_BUF_HTTP_REQUEST_BODY] = slice(q->body, q->body_len);
+	return (uint32_t)ALIGN16((size_t)s->cfg.header_limit * 4 + 2 * HTTP_MAX_HEADERS + 16);
 }
 
 static void emit(struct http_state *s, int dir, bool with_body)
 {
 	struct http_dir *d = &s->d[dir];
 	struct app_inspect in;
-	struct wbuf w = { s->scratch, 0, s->scratch_cap };
+	uint32_t tail = tail_size(s);
+	struct wbuf w = { s->scratch, 0, s->scratch_cap - tail };
+	struct wbuf wt = { s->scratch + s->scratch_cap - tail, 0, tail };
 	const uint8_t *h = d->hdr;
-	uint32_t at;
+	uint32_t at, hs = 0, he = 0;
 
 	if (!s->cb)
 		return;
@@ -752,12 +767,9 @@ static void emit(struct http_state *s, int dir, bool with_body)
 		d->meta.u.http.length = !with_body ? 0 : d->body_done ? d->body_seen : d->body_len;
 	in.meta = &d->meta;
 
-	if (dir == 0)
-		request_only_bufs(s, &w, &in, d);
-	else
-		held_request_bufs(s, &w, &in, d->tx);
 	if (d->has_start) {
 		if (dir == 0) {
+			request_only_bufs(s, &wt, &in, d);
 			if (d->c_len)
 				in.buf[RULE_BUF_HTTP_PROTOCOL] = slice(h + d->c_off, d->c_len);
 		} else {
@@ -769,26 +781,16 @@ static void emit(struct http_state *s, int dir, bool with_body)
 	}
 	if (d->has_start && !d->http09) {
 		const char *cookie = dir == 0 ? "cookie" : "set-cookie";
-		uint32_t hs;
 
 		in.buf[RULE_BUF_HTTP_HEADER_RAW] = slice(h + d->hdrs_off, d->raw_end - d->hdrs_off);
-
-		at = w.len;
-		put(&w, h, d->line_len);
-		put(&w, "\r\n", 2);
-		hs = w.len;
-		put_headers(&w, d, NULL);
-		if (w.len > hs)
-			in.buf[dir == 0 ? RULE_BUF_HTTP_REQUEST_HEADER : RULE_BUF_HTTP_RESPONSE_HEADER] =
-				slice(w.p + hs, w.len - hs);
+		/* a request's start block goes to the tail with the rest of
+		 * what its response points reuse */
+		start_bufs(dir == 0 ? &wt : &w, &in, d, dir, &hs, &he);
 		if (find_hdr(d, cookie) < 0) {
-			if (w.len > hs)
-				in.buf[RULE_BUF_HTTP_HEADER] = slice(w.p + hs, w.len - hs);
-			put(&w, "\r\n", 2);
-			in.buf[RULE_BUF_HTTP_START] = slice(w.p + at, w.len - at);
+			if (he > hs)
+				in.buf[RULE_BUF_HTTP_HEADER] =
+					slice((dir == 0 ? wt.p : w.p) + hs, he - hs);
 		} else {
-			put(&w, "\r\n", 2);
-			in.buf[RULE_BUF_HTTP_START] = slice(w.p + at, w.len - at);
 			at = w.len;
 			put_headers(&w, d, cookie);
 			if (w.len > at)
@@ -814,6 +816,21 @@ static void emit(struct http_state *s, int dir, bool with_body)
 			in.buf[RULE_BUF_HTTP_SERVER] = hdr_slice(&w, d, "server");
 			in.buf[RULE_BUF_HTTP_LOCATION] = hdr_slice(&w, d, "location");
 		}
+	}
+	if (dir == 0 && s->req_held && s->req_tx == d->tx) {
+		/* kept for the response: slices into the header block and
+		 * the tail, both unchanged until the next request starts (a
+		 * body point of this one writes the same bytes again) */
+		for (unsigned k = 0; k < REQ_ONLY; k++)
+			s->req_bufs[k] = in.buf[req_only[k]];
+	} else if (dir == 1 && s->req_held && s->req_tx == d->tx) {
+		const struct http_dir *q = &s->d[0];
+
+		for (unsigned k = 0; k < REQ_ONLY; k++)
+			in.buf[req_only[k]] = s->req_bufs[k];
+		/* its body, as far as it got (CONNECT_WAIT reuses the buffer) */
+		if (s->req_body_tx == d->tx && q->body_len && q->state != HS_CONNECT_WAIT)
+			in.buf[RULE_BUF_HTTP_REQUEST_BODY] = slice(q->body, q->body_len);
 	}
 	if (with_body) {
 		struct app_slice b = slice(d->body, d->body_len);
