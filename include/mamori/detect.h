@@ -104,7 +104,12 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
  * (app.h): p is the packet that completed it (addresses, ports, header
  * options), dir its direction. A rule runs at the point of its last stage:
  * rules on an HTTP body buffer where the point has a body, the others where
- * it has none, so a rule is evaluated once per transaction and direction.
+ * it has none, so a rule is evaluated once per transaction and direction;
+ * an HTTP rule with request buffers only at the request, one with response
+ * buffers (or request buffers and flow:to_client) at the response, whose
+ * points carry the request's buffers; a TLS rule without buffers
+ * (tls.version, ssl_state alone) at the hellos, and with ssl_state at the
+ * key exchanges.
  * Calls cb per alert in rule order; returns the number of alerts.
  */
 unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow *f,
