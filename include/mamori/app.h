@@ -88,6 +88,11 @@ struct app_meta {
 struct app_inspect {
 	uint8_t proto;                  /* enum app_proto */
 	uint8_t dir;                    /* enum flow_dir: 0 to server, 1 to client */
+	/* TLS: the handshake message the point completes (1 ClientHello,
+	 * 2 ServerHello, 11 Certificate, 12 ServerKeyExchange, 16
+	 * ClientKeyExchange; the last two carry no buffer, they are there for
+	 * ssl_state); 0 for other protocols */
+	uint8_t tls_hs;
 	uint64_t tx_id;                 /* per flow, from 0 */
 	/* buf[b].p == NULL: buffer b is absent at this point */
 	struct app_slice buf[RULE_BUF_MAX];

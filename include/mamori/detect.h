@@ -147,7 +147,12 @@ unsigned detect_packet_stream(struct detect_thread *t, const struct packet *p, s
  * (app.h): p is the packet that completed it (addresses, ports, header
  * options), dir its direction. A rule runs at the point of its last stage:
  * rules on an HTTP body buffer where the point has a body, the others where
- * it has none, so a rule is evaluated once per transaction and direction.
+ * it has none, so a rule is evaluated once per transaction and direction;
+ * an HTTP rule with request buffers only at the request, one with response
+ * buffers (or request buffers and flow:to_client) at the response, whose
+ * points carry the request's buffers; a TLS rule without buffers
+ * (tls.version, ssl_state alone) at the hellos, and with ssl_state at the
+ * key exchanges.
  * Calls cb per alert in rule order; returns the number of alerts.
  */
 unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow *f,
@@ -197,7 +202,17 @@ struct detect_rule {
 	uint16_t nchain;
 	uint8_t nsegs;
 	uint8_t app;                    /* enum app_proto: 0 for a packet rule */
-	bool needs_body;                /* inspects an HTTP body buffer */
+	bool needs_body;                /* inspects the body of the side it runs on */
+	uint8_t http_side;              /* DETECT_HTTP_REQ / _RESP buffers it uses */
+	bool has_app_opts;              /* tls.version, ssl_*, app-layer-protocol */
+	/* a TLS rule without buffers (tls.version, ssl_state alone): it runs
+	 * at the hello points, and with ssl_state at the key exchanges too */
+	bool tls_state_only;
+	bool tls_kx;
+	/* only app-layer-protocol inspects anything: as Suricata's
+	 * "protocol detection only" rules it is checked on the packets that
+	 * decide a direction's protocol, not on every packet */
+	bool pd_only;
 	bool has_hdr_opts;              /* dsize, flags, ttl, ... present */
 	bool has_bit_checks;            /* flowbits isset / isnotset */
 	bool has_bit_actions;           /* flowbits set / unset / toggle */
@@ -249,6 +264,22 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 /* HTTP request and response bodies (and file.data): inspected at their
  * own inspection points. */
 bool detect_buffer_is_body(uint8_t b);
+
+/* HTTP buffers only a request, or only a response, has (0: both, or not
+ * HTTP). A rule with both kinds (or request buffers and flow:to_client)
+ * runs at the response, whose points also carry their request's. */
+#define DETECT_HTTP_REQ  1u
+#define DETECT_HTTP_RESP 2u
+uint8_t detect_http_buffer_side(uint8_t b);
+
+/* Whether point in (direction dir) carries the body of its direction. */
+bool detect_point_has_body(const struct app_inspect *in, enum flow_dir dir);
+
+/* Whether app rule dr runs at inspection point in (direction dir, with a
+ * body or not): each rule runs at one point per transaction and
+ * direction, the one of its last stage. */
+bool detect_app_stage(const struct detect_rule *dr, const struct app_inspect *in,
+		      enum flow_dir dir, bool body);
 
 /* Apply the rule's flowbits set / unset / toggle to f (NULL: nothing);
  * called once the whole rule has matched. */

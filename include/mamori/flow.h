@@ -104,6 +104,11 @@ struct flow {
 		void *state;             /* parser state from the worker's pool */
 		uint8_t proto;           /* enum app_proto */
 		uint8_t done;            /* bit per direction: parser finished */
+		/* bit per direction: its protocol is decided (detected from
+		 * its bytes, or its first bytes came after the flow's was,
+		 * or detection failed), as Suricata's per-direction alproto */
+		uint8_t pd;
+		uint8_t pkt;             /* FLOW_APP_PKT_*: the current packet's doing */
 		/* the first bytes of each direction, probed together while the
 		 * protocol is unknown (a request split as "GE" + "T /" still
 		 * reads as HTTP) */
@@ -115,6 +120,12 @@ struct flow {
 		uint8_t carry[2][FLOW_CARRY_MAX];
 	} app;
 };
+
+/* flow_app.pkt, cleared for each packet the application layer sees: it
+ * decided direction d's protocol (app-layer-protocol's "protocol
+ * detection done" packet), it gave direction d's parser data (ssl_state). */
+#define FLOW_APP_PKT_PD(d)   (1u << (d))
+#define FLOW_APP_PKT_DATA(d) (4u << (d))
 
 struct flow_config {
 	uint32_t hash_size;      /* buckets, rounded up to a power of two */

@@ -26,8 +26,15 @@
  * A body point repeats its message's header buffers, so a rule that mixes
  * them (http.stat_code and file.data) sees both at once; a rule matching
  * headers only matches at both points of one transaction, and detection
- * must alert once per (rule, tx_id). A rule mixing request and response
- * buffers (http.uri with http.stat_code) sees no point holding both.
+ * must alert once per (rule, tx_id). A response point also carries its
+ * request's own buffers (HTTP_METHOD, HTTP_URI, HTTP_URI_RAW,
+ * HTTP_REQUEST_LINE, HTTP_USER_AGENT, HTTP_HOST, HTTP_HOST_RAW,
+ * HTTP_REFERER, HTTP_ACCEPT*, HTTP_REQUEST_HEADER, and the request body as
+ * far as it got), so a rule mixing both sides (http.uri with
+ * http.stat_code) can match there; the buffers both sides have (protocol,
+ * http.header, cookies, ...) are the response's. A request's are kept
+ * until the next request's first byte: a response that arrives after a
+ * pipelined request has begun carries none.
  *
  * Buffer forms follow Suricata with libhtp's IDS personality:
  *   http.uri: the path percent-decoded (%XX, %2F included, and %uHHHH;
@@ -54,9 +61,10 @@
  * Memory: nothing is allocated while parsing. One flow's state is one
  * block of http_state_size() bytes from the caller: per direction a header
  * block buffer (header_limit) and a body buffer (the body limit), a
- * scratch area for the derived buffers (normalised headers, URI; about six
+ * scratch area for the derived buffers (normalised headers, URI; eight
  * times header_limit, shared by both directions because slices only live
- * during a callback), and per decompression layer a zlib arena: inflate's
+ * during a callback, its tail keeping the last request's for its
+ * response), and per decompression layer a zlib arena: inflate's
  * zalloc hands out memory from that arena (reset per body), so zlib never
  * calls malloc. With the defaults that is about 470 KiB a flow, so a
  * caller should keep a pool sized for its HTTP flows, not for all flows.

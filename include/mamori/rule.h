@@ -496,8 +496,73 @@ struct rule_transform {
 	const char *arg;        /* NULL when it takes none */
 };
 
+/* tls.version: the version of the packet's direction, as Suricata keeps
+ * it per direction: the ClientHello's (the first valid one of its
+ * supported_versions when it has them), the ServerHello's (its
+ * supported_versions for TLS 1.3), or before them the record layer's.
+ * Without raw, TLS 1.3 drafts (0x7fXX) count as 1.3 (0x0304). */
+struct rule_tls_version {
+	uint16_t ver;
+	bool raw;               /* written as 0xHHHH: compared as is */
+};
+
+/* ssl_version and ssl_state name versions and handshake states as bits. */
+#define RULE_SSL_V2             (1u << 0)
+#define RULE_SSL_V3             (1u << 1)
+#define RULE_SSL_TLS10          (1u << 2)
+#define RULE_SSL_TLS11          (1u << 3)
+#define RULE_SSL_TLS12          (1u << 4)
+#define RULE_SSL_TLS13          (1u << 5)
+
+/* ssl_version: matches a version in want (any, when want is empty) that
+ * is not in deny (the !negated names). */
+struct rule_ssl_version {
+	uint8_t want, deny;     /* RULE_SSL_V2 ... */
+};
+
+/* The handshake messages ssl_state names; also what the TLS parser
+ * reports for the data of the current packet (tls.h). */
+#define RULE_SSL_CLIENT_HELLO   (1u << 0)
+#define RULE_SSL_SERVER_HELLO   (1u << 1)
+#define RULE_SSL_CLIENT_KEYX    (1u << 2)
+#define RULE_SSL_SERVER_KEYX    (1u << 3)
+#define RULE_SSL_UNKNOWN        (1u << 4)   /* a handshake type mamori does not know */
+
+/* ssl_state: a list of [!]state joined by | or ,; it holds when any term
+ * does: ((states & current) ^ negated) != 0, Suricata's test. */
+struct rule_ssl_state {
+	uint8_t states;         /* RULE_SSL_CLIENT_HELLO ... named */
+	uint8_t negated;        /* those written with ! */
+};
+
+/* app-layer-protocol: the protocols named, as the ones mamori detects. */
+#define RULE_ALP_UNKNOWN        (1u << 0)   /* not known yet */
+#define RULE_ALP_FAILED         (1u << 1)   /* detection gave up */
+#define RULE_ALP_HTTP           (1u << 2)   /* http, http1 */
+#define RULE_ALP_TLS            (1u << 3)
+#define RULE_ALP_DNS            (1u << 4)
+
+/* Whose protocol app-layer-protocol compares (Suricata's modes). */
+enum rule_alp_mode {
+	RULE_ALP_DIRECTION,     /* the packet's direction (the default) */
+	RULE_ALP_TO_SERVER,
+	RULE_ALP_TO_CLIENT,
+	RULE_ALP_EITHER,        /* either direction */
+	RULE_ALP_FINAL,         /* the flow's; also `original` (no upgrades here) */
+};
+
+struct rule_app_proto {
+	uint8_t protos;         /* RULE_ALP_* */
+	uint8_t mode;           /* enum rule_alp_mode */
+	bool negated;
+	bool exact;
+	/* it names a protocol Suricata knows and mamori does not detect
+	 * (http2, ssh, smb, ...): the rule cannot be evaluated */
+	bool undetected;
+};
+
 /* An application-layer keyword that is recognised, recorded as written
- * and left to the app-layer stage (urilen, tls.version, ssl_state, ...). */
+ * and left to the app-layer stage (app-layer-event, tls.subject, ...). */
 struct rule_app_kw {
 	const char *name;
 	const char *value;      /* NULL when it has none */
@@ -535,6 +600,10 @@ enum rule_opt_type {
 	RULE_OPT_ICMP_SEQ,
 	RULE_OPT_STREAM_SIZE,
 	RULE_OPT_APP,           /* struct rule_app_kw */
+	RULE_OPT_TLS_VERSION,   /* tls.version */
+	RULE_OPT_SSL_VERSION,   /* ssl_version */
+	RULE_OPT_SSL_STATE,     /* ssl_state */
+	RULE_OPT_APP_PROTO,     /* app-layer-protocol */
 	RULE_OPT_MAX
 };
 
@@ -561,6 +630,10 @@ struct rule_opt {
 		struct rule_base64 base64;
 		struct rule_transform transform;
 		struct rule_app_kw app;
+		struct rule_tls_version tls_version;
+		struct rule_ssl_version ssl_version;
+		struct rule_ssl_state ssl_state;
+		struct rule_app_proto app_proto;
 		uint8_t ipopt;          /* enum rule_ipopt */
 	} u;
 };

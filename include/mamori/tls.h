@@ -7,6 +7,8 @@
  *
  *   ClientHello (to server): TLS_SNI, JA3_STRING, JA3_HASH;
  *   ServerHello (to client): JA3S_STRING, JA3S_HASH;
+ *   ServerKeyExchange (to client), ClientKeyExchange (to server): no
+ *     buffer, for ssl_state;
  *   Certificate (to client, TLS <= 1.2): one inspection per certificate
  *     with TLS_CERTS (its DER); the first also carries TLS_CERT_SUBJECT,
  *     TLS_CERT_ISSUER (as Suricata prints them: "C=US, O=..., CN=..."),
@@ -19,6 +21,16 @@
  * its version is the server's, as Suricata reports it ("TLS 1.2",
  * "TLS 1.3"; "UNDETERMINED" before the ServerHello). TLS has one
  * transaction per flow, as in Suricata: tx_id is always 0.
+ *
+ * For tls.version, ssl_version and ssl_state (tls_dir_version(),
+ * tls_cur_states()) it keeps Suricata's view: per direction the version
+ * of the record layer until that side's hello, then the hello's (a
+ * ClientHello's first valid supported_versions entry, a ServerHello's
+ * supported_versions when it says TLS 1.3); and per direction the
+ * handshake messages (RULE_SSL_CLIENT_HELLO, ...) completed by the data
+ * of the current call, kept while a record that began in an earlier call
+ * goes on (so a certificate spanning segments still counts as the server
+ * hello's flight) and cleared when a call starts on a record boundary.
  *
  * Once a direction turns encrypted (ChangeCipherSpec, application data,
  * or a TLS 1.3 ServerHello for the server side) its records are only
@@ -85,6 +97,9 @@ struct tls_state {
 	uint16_t client_version;        /* ClientHello's (legacy) version */
 	uint16_t version;               /* negotiated: ServerHello's or its
 					   supported_versions; 0 before */
+	uint16_t dir_version[2];        /* Suricata's per direction (above) */
+	bool hello_seen[2];             /* dir_version comes from the hello */
+	uint8_t cur[2];                 /* RULE_SSL_* of the current data */
 	struct app_meta meta;           /* meta.u.tls, filled as it goes */
 };
 
@@ -119,6 +134,20 @@ static inline bool tls_failed(const struct tls_state *st)
 static inline bool tls_done(const struct tls_state *st)
 {
 	return st->failed || (st->dir[0].encrypted && st->dir[1].encrypted);
+}
+
+/* The version tls.version and ssl_version compare in direction dir (0 to
+ * server): 0 before any record. */
+static inline uint16_t tls_dir_version(const struct tls_state *st, int dir)
+{
+	return st->dir_version[dir & 1];
+}
+
+/* The handshake messages of the current data of direction dir, as
+ * ssl_state sees them (RULE_SSL_* bits). */
+static inline uint8_t tls_cur_states(const struct tls_state *st, int dir)
+{
+	return st->cur[dir & 1];
 }
 
 #endif

@@ -164,6 +164,23 @@ static void state_put(struct applayer *al, struct flow *f)
 	f->app.state = NULL;
 }
 
+/* Direction d's protocol is decided now (d < 0: both, the flow failed). */
+static void pd_done(struct flow *f, int d)
+{
+	uint8_t m = d < 0 ? 3 : (uint8_t)(1u << d);
+
+	m &= (uint8_t)~f->app.pd;
+	f->app.pd |= m;
+	f->app.pkt |= m;        /* FLOW_APP_PKT_PD(0) and (1) are bits 0, 1 */
+}
+
+static void mark_failed(struct applayer *al, struct flow *f)
+{
+	f->app.proto = APP_PROTO_FAILED;
+	al->st.flows[APP_PROTO_FAILED]++;
+	pd_done(f, -1);
+}
+
 /* Give f parser state for proto and mark it detected; false (the flow
  * marked failed) when the memcap refuses. */
 static bool start_proto(struct applayer *al, struct flow *f, uint8_t proto)
@@ -175,6 +192,7 @@ static bool start_proto(struct applayer *al, struct flow *f, uint8_t proto)
 	f->app.state = state_get(al, kind);
 	if (!f->app.state) {
 		f->app.proto = APP_PROTO_FAILED;
+		pd_done(f, -1);
 		return false;
 	}
 	switch (kind) {
@@ -260,17 +278,18 @@ static void detect_proto(struct deliver_ctx *c, const uint8_t *data, uint32_t le
 	if (proto != APP_PROTO_UNKNOWN) {
 		/* start_proto may not touch pre, but keep the bytes safe */
 		memcpy(old, pre, had);
-		if (start_proto(c->al, f, proto) && had)
-			parse(c, d, old, had, 0);
+		if (start_proto(c->al, f, proto)) {
+			pd_done(f, d);
+			if (had)
+				parse(c, d, old, had, 0);
+		}
 		return;
 	}
 	/* both prefixes full and nothing matched, or enough bytes seen */
 	if ((f->app.prelen[0] == sizeof(f->app.pre[0]) &&
 	     f->app.prelen[1] == sizeof(f->app.pre[1])) ||
-	    f->app.stream[0].offset + f->app.stream[1].offset >= APP_PROBE_BYTES) {
-		f->app.proto = APP_PROTO_FAILED;
-		c->al->st.flows[APP_PROTO_FAILED]++;
-	}
+	    f->app.stream[0].offset + f->app.stream[1].offset >= APP_PROBE_BYTES)
+		mark_failed(c->al, f);
 }
 
 static void parse(struct deliver_ctx *c, int d, const uint8_t *data, uint32_t len,
@@ -278,6 +297,8 @@ static void parse(struct deliver_ctx *c, int d, const uint8_t *data, uint32_t le
 {
 	struct flow *f = c->f;
 
+	if (len)
+		f->app.pkt |= (uint8_t)FLOW_APP_PKT_DATA(d);
 	switch (f->app.proto) {
 	case APP_PROTO_HTTP:
 		if (len)
@@ -317,6 +338,9 @@ static void deliver(void *arg, const uint8_t *data, uint32_t len, unsigned flags
 	if (f->app.proto == APP_PROTO_UNKNOWN || f->app.proto == APP_PROTO_FAILED ||
 	    (f->app.done & (1u << d)))
 		return;
+	/* the other side's first bytes: its protocol is the flow's */
+	if (len && !(f->app.pd & (1u << d)))
+		pd_done(f, d);
 	if (flags & STREAM_GAP) {
 		/* the parsers cannot resynchronise inside a message: this
 		 * direction is done (Suricata stops its parser on a gap too) */
@@ -342,15 +366,17 @@ static void udp_packet(struct applayer *al, const struct packet *p, struct flow 
 				return;
 		} else {
 			/* a few datagrams decide */
-			if (f->pkts[0] + f->pkts[1] >= 4) {
-				f->app.proto = APP_PROTO_FAILED;
-				al->st.flows[APP_PROTO_FAILED]++;
-			}
+			if (f->pkts[0] + f->pkts[1] >= 4)
+				mark_failed(al, f);
 			return;
 		}
 	}
-	if (f->app.proto == APP_PROTO_DNS)
+	if (f->app.proto == APP_PROTO_DNS) {
+		if (!(f->app.pd & (1u << dir)))
+			pd_done(f, dir);
+		f->app.pkt |= (uint8_t)FLOW_APP_PKT_DATA(dir);
 		dns_parse(f->app.state, dir, data, p->payload_len, on_inspect, on_event, &c);
+	}
 }
 
 unsigned applayer_packet(struct applayer *al, const struct packet *p, struct flow *f,
@@ -363,7 +389,10 @@ unsigned applayer_packet(struct applayer *al, const struct packet *p, struct flo
 	struct stream_dir *sd;
 	unsigned how = 0;
 
-	if (!f || (f->app.proto == APP_PROTO_FAILED && !raw))
+	if (!f)
+		return 0;
+	f->app.pkt = 0;
+	if (f->app.proto == APP_PROTO_FAILED && !raw)
 		return 0;
 	if (p->proto == 17) {
 		if (f->app.proto != APP_PROTO_FAILED)

@@ -115,6 +115,12 @@ struct http_state {
 	uint32_t scratch_cap;
 	uint32_t held;                  /* CONNECT: request bytes held in d[0].body */
 	bool held_cut;                  /* ... and some were dropped */
+	/* The request whose line and headers d[0] still holds (until the
+	 * next request's first byte), and whose body d[0].body holds: a
+	 * response point of that transaction carries them too. */
+	bool req_held;
+	uint64_t req_tx, req_body_tx;
+	struct app_slice req_bufs[12];  /* its req_only[] buffers, as emitted */
 	app_inspect_fn cb;
 	app_event_fn ev;
 	void *arg;
@@ -173,12 +179,20 @@ const char *http_config_check(const struct http_config *c)
 	return NULL;
 }
 
-/* Derived buffers: normalised lines grow by at most 2 bytes a line (": "
- * and CR) over lines of 3 bytes at least, so each copy of the headers is
- * under 2x, and the URI, host and single values fit in the rest. */
+/* Derived buffers, for a block of L bytes and n <= HTTP_MAX_HEADERS lines:
+ * a normalised header line is at most 2 bytes longer than its raw line
+ * (": " and CR), a name list entry and a joined value no longer than the
+ * line, the URI no longer than the start line. A request writes into the
+ * scratch's tail (tail_size: 4L + 2n + 16) its URI, joined values, host
+ * and http.start (L + 2n + 4), under 3L + 2n + 4; into the head its
+ * http.header without cookies (L + 2n), names (L + 4) and other joined
+ * values (L). A response writes only into the head: http.start, http.header,
+ * names, values, under 4L + 4n + 8, so the tail still holds its request's
+ * buffers, which its points hand out again. With n <= 128 the head
+ * (8L + 1024 - tail) holds either. */
 static size_t scratch_size(const struct http_config *c)
 {
-	return ALIGN16((size_t)c->header_limit * 8 + 256);
+	return ALIGN16((size_t)c->header_limit * 8 + 1024);
 }
 
 size_t http_state_size(const struct http_config *c)
@@ -655,13 +669,91 @@ static struct app_slice slice(const uint8_t *p, uint32_t n)
 	return (struct app_slice){ p, n };
 }
 
+/* The buffers only a request has, which its response points carry too. */
+static const uint8_t req_only[] = {
+	RULE_BUF_HTTP_REQUEST_LINE, RULE_BUF_HTTP_METHOD, RULE_BUF_HTTP_URI_RAW,
+	RULE_BUF_HTTP_URI, RULE_BUF_HTTP_USER_AGENT, RULE_BUF_HTTP_REFERER,
+	RULE_BUF_HTTP_ACCEPT, RULE_BUF_HTTP_ACCEPT_LANG, RULE_BUF_HTTP_ACCEPT_ENC,
+	RULE_BUF_HTTP_HOST_RAW, RULE_BUF_HTTP_HOST, RULE_BUF_HTTP_REQUEST_HEADER,
+};
+#define REQ_ONLY (sizeof(req_only) / sizeof(req_only[0]))
+_Static_assert(REQ_ONLY == sizeof(((struct http_state *)0)->req_bufs) / sizeof(struct app_slice),
+	       "req_bufs holds req_only");
+
+/* The start line and headers: http.start (the header part is also
+ * http.request_header / http.response_header), into w. */
+static void start_bufs(struct wbuf *w, struct app_inspect *in, const struct http_dir *d,
+		       int dir, uint32_t *hs, uint32_t *he)
+{
+	uint32_t at = w->len;
+
+	put(w, d->hdr, d->line_len);
+	put(w, "\r\n", 2);
+	*hs = w->len;
+	put_headers(w, d, NULL);
+	*he = w->len;
+	if (*he > *hs)
+		in->buf[dir == 0 ? RULE_BUF_HTTP_REQUEST_HEADER : RULE_BUF_HTTP_RESPONSE_HEADER] =
+			slice(w->p + *hs, *he - *hs);
+	put(w, "\r\n", 2);
+	in->buf[RULE_BUF_HTTP_START] = slice(w->p + at, w->len - at);
+}
+
+/* The request-only buffers but http.request_header, into w. */
+static void request_only_bufs(struct http_state *s, struct wbuf *w, struct app_inspect *in,
+			      const struct http_dir *d)
+{
+	const uint8_t *h = d->hdr;
+	uint32_t at;
+
+	in->buf[RULE_BUF_HTTP_REQUEST_LINE] = slice(h, d->line_len);
+	in->buf[RULE_BUF_HTTP_METHOD] = slice(h + d->a_off, d->a_len);
+	in->buf[RULE_BUF_HTTP_URI_RAW] = slice(h + d->b_off, d->b_len);
+	at = w->len;
+	put_uri(s, w, d);
+	in->buf[RULE_BUF_HTTP_URI] = slice(w->p + at, w->len - at);
+	if (d->http09)
+		return;
+
+	struct app_slice host = hdr_slice(w, d, "host");
+	uint32_t alen = 0;
+	const uint8_t *auth = uri_authority(d, &alen);
+
+	in->buf[RULE_BUF_HTTP_USER_AGENT] = hdr_slice(w, d, "user-agent");
+	in->buf[RULE_BUF_HTTP_REFERER] = hdr_slice(w, d, "referer");
+	in->buf[RULE_BUF_HTTP_ACCEPT] = hdr_slice(w, d, "accept");
+	in->buf[RULE_BUF_HTTP_ACCEPT_LANG] = hdr_slice(w, d, "accept-language");
+	in->buf[RULE_BUF_HTTP_ACCEPT_ENC] = hdr_slice(w, d, "accept-encoding");
+	if (!host.p && auth)
+		host = slice(auth, alen);
+	if (host.p) {
+		in->buf[RULE_BUF_HTTP_HOST_RAW] = host;
+		at = w->len;
+		if (auth)
+			put_host(w, auth, alen);
+		else
+			put_host(w, host.p, host.len);
+		in->buf[RULE_BUF_HTTP_HOST] = slice(w->p + at, w->len - at);
+	}
+}
+
+/* Where a request's derived buffers are written: the scratch's tail,
+ * which response points leave alone, so they can hand them out again
+ * without deriving them (see scratch_size). */
+static uint32_t tail_size(const struct http_state *s)
+{
+	return (uint32_t)ALIGN16((size_t)s->cfg.header_limit * 4 + 2 * HTTP_MAX_HEADERS + 16);
+}
+
 static void emit(struct http_state *s, int dir, bool with_body)
 {
 	struct http_dir *d = &s->d[dir];
 	struct app_inspect in;
-	struct wbuf w = { s->scratch, 0, s->scratch_cap };
+	uint32_t tail = tail_size(s);
+	struct wbuf w = { s->scratch, 0, s->scratch_cap - tail };
+	struct wbuf wt = { s->scratch + s->scratch_cap - tail, 0, tail };
 	const uint8_t *h = d->hdr;
-	uint32_t at;
+	uint32_t at, hs = 0, he = 0;
 
 	if (!s->cb)
 		return;
@@ -677,14 +769,9 @@ static void emit(struct http_state *s, int dir, bool with_body)
 
 	if (d->has_start) {
 		if (dir == 0) {
-			in.buf[RULE_BUF_HTTP_REQUEST_LINE] = slice(h, d->line_len);
-			in.buf[RULE_BUF_HTTP_METHOD] = slice(h + d->a_off, d->a_len);
-			in.buf[RULE_BUF_HTTP_URI_RAW] = slice(h + d->b_off, d->b_len);
+			request_only_bufs(s, &wt, &in, d);
 			if (d->c_len)
 				in.buf[RULE_BUF_HTTP_PROTOCOL] = slice(h + d->c_off, d->c_len);
-			at = w.len;
-			put_uri(s, &w, d);
-			in.buf[RULE_BUF_HTTP_URI] = slice(w.p + at, w.len - at);
 		} else {
 			in.buf[RULE_BUF_HTTP_RESPONSE_LINE] = slice(h, d->line_len);
 			in.buf[RULE_BUF_HTTP_PROTOCOL] = slice(h + d->a_off, d->a_len);
@@ -694,26 +781,16 @@ static void emit(struct http_state *s, int dir, bool with_body)
 	}
 	if (d->has_start && !d->http09) {
 		const char *cookie = dir == 0 ? "cookie" : "set-cookie";
-		uint32_t hs;
 
 		in.buf[RULE_BUF_HTTP_HEADER_RAW] = slice(h + d->hdrs_off, d->raw_end - d->hdrs_off);
-
-		at = w.len;
-		put(&w, h, d->line_len);
-		put(&w, "\r\n", 2);
-		hs = w.len;
-		put_headers(&w, d, NULL);
-		if (w.len > hs)
-			in.buf[dir == 0 ? RULE_BUF_HTTP_REQUEST_HEADER : RULE_BUF_HTTP_RESPONSE_HEADER] =
-				slice(w.p + hs, w.len - hs);
+		/* a request's start block goes to the tail with the rest of
+		 * what its response points reuse */
+		start_bufs(dir == 0 ? &wt : &w, &in, d, dir, &hs, &he);
 		if (find_hdr(d, cookie) < 0) {
-			if (w.len > hs)
-				in.buf[RULE_BUF_HTTP_HEADER] = slice(w.p + hs, w.len - hs);
-			put(&w, "\r\n", 2);
-			in.buf[RULE_BUF_HTTP_START] = slice(w.p + at, w.len - at);
+			if (he > hs)
+				in.buf[RULE_BUF_HTTP_HEADER] =
+					slice((dir == 0 ? wt.p : w.p) + hs, he - hs);
 		} else {
-			put(&w, "\r\n", 2);
-			in.buf[RULE_BUF_HTTP_START] = slice(w.p + at, w.len - at);
 			at = w.len;
 			put_headers(&w, d, cookie);
 			if (w.len > at)
@@ -735,31 +812,25 @@ static void emit(struct http_state *s, int dir, bool with_body)
 		in.buf[RULE_BUF_HTTP_CONTENT_TYPE] = hdr_slice(&w, d, "content-type");
 		in.buf[RULE_BUF_HTTP_CONTENT_LEN] = hdr_slice(&w, d, "content-length");
 		in.buf[RULE_BUF_HTTP_CONNECTION] = hdr_slice(&w, d, "connection");
-		if (dir == 0) {
-			struct app_slice host = hdr_slice(&w, d, "host");
-			uint32_t alen = 0;
-			const uint8_t *auth = uri_authority(d, &alen);
-
-			in.buf[RULE_BUF_HTTP_USER_AGENT] = hdr_slice(&w, d, "user-agent");
-			in.buf[RULE_BUF_HTTP_REFERER] = hdr_slice(&w, d, "referer");
-			in.buf[RULE_BUF_HTTP_ACCEPT] = hdr_slice(&w, d, "accept");
-			in.buf[RULE_BUF_HTTP_ACCEPT_LANG] = hdr_slice(&w, d, "accept-language");
-			in.buf[RULE_BUF_HTTP_ACCEPT_ENC] = hdr_slice(&w, d, "accept-encoding");
-			if (!host.p && auth)
-				host = slice(auth, alen);
-			if (host.p) {
-				in.buf[RULE_BUF_HTTP_HOST_RAW] = host;
-				at = w.len;
-				if (auth)
-					put_host(&w, auth, alen);
-				else
-					put_host(&w, host.p, host.len);
-				in.buf[RULE_BUF_HTTP_HOST] = slice(w.p + at, w.len - at);
-			}
-		} else {
+		if (dir == 1) {
 			in.buf[RULE_BUF_HTTP_SERVER] = hdr_slice(&w, d, "server");
 			in.buf[RULE_BUF_HTTP_LOCATION] = hdr_slice(&w, d, "location");
 		}
+	}
+	if (dir == 0 && s->req_held && s->req_tx == d->tx) {
+		/* kept for the response: slices into the header block and
+		 * the tail, both unchanged until the next request starts (a
+		 * body point of this one writes the same bytes again) */
+		for (unsigned k = 0; k < REQ_ONLY; k++)
+			s->req_bufs[k] = in.buf[req_only[k]];
+	} else if (dir == 1 && s->req_held && s->req_tx == d->tx) {
+		const struct http_dir *q = &s->d[0];
+
+		for (unsigned k = 0; k < REQ_ONLY; k++)
+			in.buf[req_only[k]] = s->req_bufs[k];
+		/* its body, as far as it got (CONNECT_WAIT reuses the buffer) */
+		if (s->req_body_tx == d->tx && q->body_len && q->state != HS_CONNECT_WAIT)
+			in.buf[RULE_BUF_HTTP_REQUEST_BODY] = slice(q->body, q->body_len);
 	}
 	if (with_body) {
 		struct app_slice b = slice(d->body, d->body_len);
@@ -980,12 +1051,23 @@ static void msg_end(struct http_state *s, int dir)
 	d->prefix_ok = false;
 	d->overflow = false;
 	d->parsed = false;
-	d->has_start = false;
-	d->http09 = false;
 	d->ev_lf = d->ev_fold = false;
-	d->nents = 0;
 	d->nlayers = 0;
 	d->body_seen = 0;
+	/* the parsed start line and headers stay until the next message's
+	 * first byte (msg_begin): the request's for its response point */
+}
+
+/* A message's first byte is about to overwrite the header block. */
+static void msg_begin(struct http_state *s, int dir)
+{
+	struct http_dir *d = &s->d[dir];
+
+	d->has_start = false;
+	d->http09 = false;
+	d->nents = 0;
+	if (dir == 0)
+		s->req_held = false;
 }
 
 static void body_begin(struct http_state *s, int dir, enum hstate st)
@@ -994,6 +1076,8 @@ static void body_begin(struct http_state *s, int dir, enum hstate st)
 
 	d->state = st;
 	d->body_len = 0;
+	if (dir == 0)
+		s->req_body_tx = d->tx;
 	d->body_full = false;
 	d->body_done = false;
 	d->zstop = false;
@@ -1188,6 +1272,8 @@ static void request_headers(struct http_state *s, struct http_dir *d, bool frame
 			if (!d->http09 && d->c_len >= 8 &&
 			    memcmp(d->hdr + d->c_off, "HTTP/1.1", 8) == 0 && find_hdr(d, "host") < 0)
 				event(s, HTTP_EV_HOST_MISSING);
+			s->req_held = true;
+			s->req_tx = d->tx;
 			emit(s, 0, false);
 		}
 	}
@@ -1383,6 +1469,7 @@ static uint32_t hdr_feed(struct http_state *s, int dir, const uint8_t *p, uint32
 			i++;            /* empty lines before a message */
 		if (i)
 			return i;
+		msg_begin(s, dir);
 	}
 	const uint8_t *lf = memchr(p, '\n', len);
 	uint32_t n = lf ? (uint32_t)(lf - p) + 1 : len;

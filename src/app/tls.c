@@ -66,6 +66,14 @@ static inline bool is_tls13(uint16_t v)
 	return v == 0x0304 || (v >> 8) == 0x7f || (v >> 8) == 0xfb;
 }
 
+/* A version a ClientHello's supported_versions may name (GREASE and
+ * noise are not). */
+static inline bool version_valid(uint16_t v)
+{
+	return (v >= 0x0300 && v <= 0x0304) || (v >= 0x7f01 && v <= 0x7f1c) ||
+	       (v >= 0xfb14 && v <= 0xfb1a);
+}
+
 void tls_version_string(uint16_t v, char *out, size_t cap)
 {
 	const char *s = NULL;
@@ -449,10 +457,11 @@ static void tls_event(const struct tls_ctx *c, unsigned ev)
 		c->event(c->arg, ev);
 }
 
-static void tls_emit(const struct tls_ctx *c, struct app_inspect *in)
+static void tls_emit(const struct tls_ctx *c, struct app_inspect *in, uint8_t hs)
 {
 	in->proto = APP_PROTO_TLS;
 	in->dir = (uint8_t)c->dir;
+	in->tls_hs = hs;
 	in->tx_id = 0;
 	in->meta = &c->st->meta;
 	if (c->inspect)
@@ -540,7 +549,7 @@ static void tls_client_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	struct ext_iter it;
 	uint16_t et;
 	struct app_inspect in;
-	bool bad = false, first = true;
+	bool bad = false, first = true, sv_done = false;
 	uint16_t ver;
 
 	ja3[0] = '\0';
@@ -555,6 +564,8 @@ static void tls_client_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	if ((cl & 1) || off + cl > n)
 		goto badlen;
 	c->st->client_version = ver;
+	c->st->dir_version[0] = ver;
+	c->st->hello_seen[0] = true;
 	sb_putu(&b, ver);
 	sb_putc(&b, ',');
 	sb_list16(&b, p + off, cl);
@@ -596,6 +607,16 @@ static void tls_client_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 		} else if (et == 11 && el >= 1 && 1u + p[d] <= el) {
 			pf = p + d + 1;
 			pflen = p[d];
+		} else if (et == 43 && el >= 1 && 1u + p[d] <= el && !sv_done) {
+			/* supported_versions: the first valid one is the
+			 * client's version (Suricata) */
+			for (uint32_t q = d + 1; q + 2 <= d + 1u + p[d]; q += 2) {
+				if (version_valid(be16(p + q))) {
+					c->st->dir_version[0] = be16(p + q);
+					break;
+				}
+			}
+			sv_done = true;
 		}
 	}
 	bad |= it.bad;
@@ -625,7 +646,7 @@ static void tls_client_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	}
 	/* what parsed is inspected even when a later part is broken */
 	if (sni || (!bad && !b.over))
-		tls_emit(c, &in);
+		tls_emit(c, &in, 1);
 	return;
 badlen:
 	tls_event(c, TLS_EV_HANDSHAKE_INVALID_LENGTH);
@@ -679,6 +700,10 @@ static void tls_server_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 		v = sv;
 	st->version = v;
 	tls_version_string(v, mt->version, sizeof(mt->version));
+	/* what tls.version compares: the legacy field, unless
+	 * supported_versions says TLS 1.3 */
+	st->dir_version[1] = is_tls13(sv) ? sv : ver;
+	st->hello_seen[1] = true;
 	if (is_tls13(sv) && memcmp(p + 2, hrr_random, 32) != 0)
 		st->dir[c->dir].encrypted = true;   /* the rest is encrypted */
 	if (bad) {
@@ -694,7 +719,7 @@ static void tls_server_hello(const struct tls_ctx *c, const uint8_t *p, uint32_t
 	} else {
 		tls_event(c, TLS_EV_JA3_TOO_LONG);
 	}
-	tls_emit(c, &in);
+	tls_emit(c, &in, 2);
 	return;
 badlen:
 	tls_event(c, TLS_EV_HANDSHAKE_INVALID_LENGTH);
@@ -792,7 +817,7 @@ static void tls_certificate(const struct tls_ctx *c, const uint8_t *p, uint32_t 
 				tls_event(c, TLS_EV_CERTIFICATE_INVALID_DER);
 		}
 		set_buf(&in, RULE_BUF_TLS_CERTS, p + off, cl);
-		tls_emit(c, &in);
+		tls_emit(c, &in, 11);
 		/* the first certificate's fields go with it alone */
 		set_buf(&in, RULE_BUF_TLS_CERT_SUBJECT, NULL, 0);
 		set_buf(&in, RULE_BUF_TLS_CERT_ISSUER, NULL, 0);
@@ -803,17 +828,30 @@ static void tls_certificate(const struct tls_ctx *c, const uint8_t *p, uint32_t 
 	}
 }
 
+/* A key exchange: an inspection point without buffers, for ssl_state. */
+static void tls_key_exchange(const struct tls_ctx *c, uint8_t type)
+{
+	struct app_inspect in;
+
+	memset(&in, 0, sizeof(in));
+	tls_emit(c, &in, type);
+}
+
 static void tls_hs_message(const struct tls_ctx *c, uint8_t type,
 			   const uint8_t *p, uint32_t n, bool cut)
 {
+	uint8_t *cur = &c->st->cur[c->dir];
+
 	switch (type) {
 	case 1:
+		*cur |= RULE_SSL_CLIENT_HELLO;
 		if (c->dir != 0)
 			tls_event(c, TLS_EV_INVALID_HANDSHAKE_MESSAGE);
 		else if (!cut)
 			tls_client_hello(c, p, n);
 		break;
 	case 2:
+		*cur |= RULE_SSL_SERVER_HELLO;
 		if (c->dir != 1)
 			tls_event(c, TLS_EV_INVALID_HANDSHAKE_MESSAGE);
 		else if (!cut)
@@ -822,11 +860,20 @@ static void tls_hs_message(const struct tls_ctx *c, uint8_t type,
 	case 11:
 		tls_certificate(c, p, n, cut);
 		break;
-	case 0: case 3: case 4: case 5: case 6: case 8: case 12: case 13:
-	case 14: case 15: case 16: case 20: case 21: case 22: case 23:
+	case 12:
+		*cur |= RULE_SSL_SERVER_KEYX;
+		tls_key_exchange(c, type);
+		break;
+	case 16:
+		*cur |= RULE_SSL_CLIENT_KEYX;
+		tls_key_exchange(c, type);
+		break;
+	case 0: case 3: case 4: case 5: case 6: case 8: case 13:
+	case 14: case 15: case 20: case 21: case 22: case 23:
 	case 24: case 25: case 254:
 		break;
 	default:
+		*cur |= RULE_SSL_UNKNOWN;
 		tls_event(c, TLS_EV_INVALID_HANDSHAKE_MESSAGE);
 		break;
 	}
@@ -910,6 +957,11 @@ void tls_state_init(struct tls_state *st)
 	st->cert_seen = false;
 	st->client_version = 0;
 	st->version = 0;
+	for (unsigned d = 0; d < 2; d++) {
+		st->dir_version[d] = 0;
+		st->hello_seen[d] = false;
+		st->cur[d] = 0;
+	}
 	memset(&st->meta, 0, sizeof(st->meta));
 	st->meta.proto = APP_PROTO_TLS;
 	tls_version_string(0, st->meta.u.tls.version,
@@ -925,6 +977,10 @@ void tls_parse(struct tls_state *st, int dir, const uint8_t *data, uint32_t len,
 	if (st->failed || (dir != 0 && dir != 1))
 		return;
 	d = &st->dir[dir];
+	/* ssl_state sees what this data completes; a record begun in an
+	 * earlier call keeps its flight's states (Suricata) */
+	if (d->rleft == 0 && d->rhdrhave == 0)
+		st->cur[dir] = 0;
 	while (len > 0) {
 		uint32_t take;
 
@@ -956,6 +1012,9 @@ void tls_parse(struct tls_state *st, int dir, const uint8_t *data, uint32_t len,
 			}
 			d->rtype = type;
 			d->rleft = rlen;
+			/* the record layer's version until the hello says */
+			if (!st->hello_seen[dir])
+				st->dir_version[dir] = be16(d->rhdr + 1);
 			/* after application data, or ChangeCipherSpec before
 			 * TLS 1.3, handshake records are encrypted; TLS 1.3's
 			 * CCS is a dummy (RFC 8446 D.4) and may precede a

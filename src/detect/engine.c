@@ -98,6 +98,9 @@ struct app_group {
 	hs_database_t *db[RULE_BUF_MAX];
 	uint32_t *nofp;
 	uint32_t nnofp;
+	/* HTTP: a request buffer at a response point is scanned only when a
+	 * response rule has its fast pattern there */
+	bool resp_scan[RULE_BUF_MAX];
 };
 
 struct detect_engine {
@@ -299,6 +302,76 @@ static bool app_fast_pattern(const struct rule *r, const uint8_t **pat, uint32_t
 	return true;
 }
 
+/*
+ * One database from a set of expressions: literals (lens given) or
+ * NUL-terminated regexes (lens NULL). An expression Hyperscan refuses is
+ * left out and the rest compiled again, as often as it takes; dropped[k]
+ * marks those (its rule is then checked without this prefilter). *db is
+ * NULL when nothing is left. Returns 0, or -1 with err set when Hyperscan
+ * fails for a reason no single expression explains, or memory runs out.
+ */
+struct hs_set {
+	const char *const *exprs;
+	const size_t *lens;
+	const unsigned *flags, *ids;
+	unsigned n;
+};
+
+static int compile_dropping(const struct hs_set *set, const char *cache_dir, bool *dropped,
+			    hs_database_t **db, struct hs_cache_stats *cst, char *err,
+			    size_t errlen)
+{
+	const char **ex = calloc(set->n + 1, sizeof(*ex));
+	size_t *ln = calloc(set->n + 1, sizeof(*ln));
+	unsigned *fl = calloc(set->n + 1, sizeof(*fl));
+	unsigned *id = calloc(set->n + 1, sizeof(*id));
+	unsigned *pos = calloc(set->n + 1, sizeof(*pos));
+	int rc = -1;
+
+	*db = NULL;
+	if (!ex || !ln || !fl || !id || !pos) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		hs_compile_error_t *cerr = NULL;
+		unsigned m = 0;
+		hs_error_t hr;
+
+		/* the survivors, in their order */
+		for (unsigned k = 0; k < set->n; k++) {
+			if (dropped[k])
+				continue;
+			ex[m] = set->exprs[k];
+			ln[m] = set->lens ? set->lens[k] : 0;
+			fl[m] = set->flags[k];
+			id[m] = set->ids[k];
+			pos[m++] = k;
+		}
+		if (!m)
+			break;
+		hr = set->lens ? hs_cache_compile_lit(cache_dir, ex, fl, id, ln, m, db, &cerr, cst)
+			       : hs_cache_compile_multi(cache_dir, ex, fl, id, m, db, &cerr, cst);
+		if (hr == HS_SUCCESS)
+			break;
+		if (!cerr || cerr->expression < 0 || (unsigned)cerr->expression >= m) {
+			snprintf(err, errlen, "hyperscan: %s", cerr ? cerr->message : "compile failed");
+			hs_free_compile_error(cerr);
+			goto out;
+		}
+		dropped[pos[cerr->expression]] = true;
+		hs_free_compile_error(cerr);
+	}
+	rc = 0;
+out:
+	free(ex);
+	free(ln);
+	free(fl);
+	free(id);
+	free(pos);
+	return rc;
+}
+
 /* The app group of protocol a: per buffer, one literal database of the
  * fast patterns there; a literal Hyperscan refuses, or a rule with no
  * content, goes on the group's always-check list. */
@@ -310,49 +383,41 @@ static int build_app_group(struct detect_engine *e, int a, const char *cache_dir
 	unsigned *flags = calloc(e->nrules + 1, sizeof(*flags));
 	unsigned *ids = calloc(e->nrules + 1, sizeof(*ids));
 	size_t *lens = calloc(e->nrules + 1, sizeof(*lens));
+	bool *dropped = calloc(e->nrules + 1, sizeof(*dropped));
 	bool *nofp = calloc(e->nrules + 1, sizeof(*nofp));
 	int rc = -1;
 
 	ag->nofp = calloc(e->nrules + 1, sizeof(*ag->nofp));
-	if (!exprs || !flags || !ids || !lens || !nofp || !ag->nofp) {
+	if (!exprs || !flags || !ids || !lens || !dropped || !nofp || !ag->nofp) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	for (int b = 0; b < RULE_BUF_MAX; b++) {
-		for (;;) {
-			hs_compile_error_t *cerr = NULL;
-			unsigned n = 0;
-			hs_error_t hr;
+		struct hs_set set = { exprs, lens, flags, ids, 0 };
 
-			for (uint32_t i = 0; i < e->nrules; i++) {
-				const uint8_t *pat;
-				uint32_t len;
-				bool nc;
-				uint8_t fb;
+		for (uint32_t i = 0; i < e->nrules; i++) {
+			const uint8_t *pat;
+			uint32_t len;
+			bool nc;
+			uint8_t fb;
 
-				if (e->rules[i].app != a || nofp[i] ||
-				    !app_fast_pattern(e->rules[i].r, &pat, &len, &nc, &fb) || fb != b)
-					continue;
-				exprs[n] = (const char *)pat;
-				lens[n] = len;
-				flags[n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
-				ids[n++] = i;
-			}
-			if (!n)
-				break;
-			hr = hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &ag->db[b],
-						  &cerr, cst);
-			if (hr == HS_SUCCESS)
-				break;
-			if (!cerr || cerr->expression < 0 || (unsigned)cerr->expression >= n) {
-				snprintf(err, errlen, "hyperscan: %s",
-					 cerr ? cerr->message : "compile failed");
-				hs_free_compile_error(cerr);
-				goto out;
-			}
-			nofp[ids[cerr->expression]] = true;
-			hs_free_compile_error(cerr);
+			if (e->rules[i].app != a ||
+			    !app_fast_pattern(e->rules[i].r, &pat, &len, &nc, &fb) || fb != b)
+				continue;
+			exprs[set.n] = (const char *)pat;
+			lens[set.n] = len;
+			flags[set.n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
+			dropped[set.n] = false;
+			ids[set.n++] = i;
+			if (e->rules[i].http_side & DETECT_HTTP_RESP)
+				ag->resp_scan[b] = true;
 		}
+		if (!set.n)
+			continue;
+		if (compile_dropping(&set, cache_dir, dropped, &ag->db[b], cst, err, errlen))
+			goto out;
+		for (unsigned k = 0; k < set.n; k++)
+			nofp[ids[k]] |= dropped[k];
 		if (ag->db[b] && hs_alloc_scratch(ag->db[b], &e->scratch) != HS_SUCCESS) {
 			snprintf(err, errlen, "hyperscan: cannot allocate scratch");
 			goto out;
@@ -374,6 +439,7 @@ out:
 	free(flags);
 	free(ids);
 	free(lens);
+	free(dropped);
 	free(nofp);
 	return rc;
 }
@@ -729,10 +795,11 @@ static int build_group_pcre(struct detect_engine *e, struct group *grp, const ch
 	unsigned *flags = calloc(grp->nnofp + 1, sizeof(*flags));
 	unsigned *ids = calloc(grp->nnofp + 1, sizeof(*ids));
 	bool *in = calloc(e->nrules + 1, sizeof(*in));
+	bool *dropped = calloc(grp->nnofp + 1, sizeof(*dropped));
 	unsigned n = 0, keep = 0;
 	int rc = -1;
 
-	if (!exprs || !flags || !ids || !in) {
+	if (!exprs || !flags || !ids || !in || !dropped) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -758,33 +825,19 @@ static int build_group_pcre(struct detect_engine *e, struct group *grp, const ch
 		ids[n] = grp->nofp[k];
 		n++;
 	}
-	while (n) {
-		hs_compile_error_t *cerr = NULL;
-		hs_error_t hr = hs_cache_compile_multi(cache_dir, (const char *const *)exprs, flags,
-						       ids, n, &grp->redb, &cerr, cst);
+	{
+		const struct hs_set set = { (const char *const *)exprs, NULL, flags, ids, n };
 
-		if (hr == HS_SUCCESS)
-			break;
-		if (!cerr || cerr->expression < 0 || (unsigned)cerr->expression >= n) {
-			snprintf(err, errlen, "hyperscan: %s", cerr ? cerr->message : "compile failed");
-			hs_free_compile_error(cerr);
+		/* a refused one stays on nofp */
+		if (compile_dropping(&set, cache_dir, dropped, &grp->redb, cst, err, errlen))
 			goto out;
-		}
-		/* that one stays on nofp; the last takes its place */
-		free(exprs[cerr->expression]);
-		n--;
-		exprs[cerr->expression] = exprs[n];
-		flags[cerr->expression] = flags[n];
-		ids[cerr->expression] = ids[n];
-		exprs[n] = NULL;
-		hs_free_compile_error(cerr);
 	}
 	if (grp->redb && hs_alloc_scratch(grp->redb, &e->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "hyperscan: cannot allocate scratch");
 		goto out;
 	}
 	for (unsigned k = 0; grp->redb && k < n; k++)
-		in[ids[k]] = true;
+		in[ids[k]] = !dropped[k];
 	for (uint32_t k = 0; k < grp->nnofp; k++)
 		if (!in[grp->nofp[k]])
 			grp->nofp[keep++] = grp->nofp[k];
@@ -798,6 +851,7 @@ out:
 	free(flags);
 	free(ids);
 	free(in);
+	free(dropped);
 	return rc;
 }
 
@@ -808,7 +862,7 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 	const char **exprs = NULL;
 	unsigned *flags = NULL, *ids = NULL;
 	size_t *lens = NULL;
-	bool *nofp = NULL;
+	bool *nofp = NULL, *dropped = NULL;
 	unsigned n = 0;
 	int rc = -ENOMEM;
 
@@ -817,58 +871,50 @@ static int build_group(struct detect_engine *e, int g, const char *cache_dir,
 	ids = calloc(e->nrules + 1, sizeof(*ids));
 	lens = calloc(e->nrules + 1, sizeof(*lens));
 	nofp = calloc(e->nrules + 1, sizeof(*nofp));
+	dropped = calloc(e->nrules + 1, sizeof(*dropped));
 	grp->nofp = calloc(e->nrules + 1, sizeof(*grp->nofp));
-	if (!exprs || !flags || !ids || !lens || !nofp || !grp->nofp) {
+	if (!exprs || !flags || !ids || !lens || !nofp || !dropped || !grp->nofp) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (;;) {
-		hs_compile_error_t *cerr = NULL;
-		hs_error_t hr;
+	for (uint32_t i = 0; i < e->nrules; i++) {
+		const struct rule *r = e->rules[i].r;
+		const uint8_t *pat;
+		uint32_t len;
+		bool nc;
 
-		n = 0;
-		for (uint32_t i = 0; i < e->nrules; i++) {
-			const struct rule *r = e->rules[i].r;
-			const uint8_t *pat;
-			uint32_t len;
-			bool nc;
+		if (!in_group(&e->rules[i], g) || !fast_pattern(r, &pat, &len, &nc))
+			continue;
+		exprs[n] = (const char *)pat;
+		lens[n] = len;
+		flags[n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
+		ids[n] = i;
+		n++;
+	}
+	{
+		const struct hs_set set = { exprs, lens, flags, ids, n };
 
-			if (!in_group(&e->rules[i], g) || nofp[i] ||
-			    !fast_pattern(r, &pat, &len, &nc))
-				continue;
-			exprs[n] = (const char *)pat;
-			lens[n] = len;
-			flags[n] = HS_FLAG_SINGLEMATCH | (nc ? HS_FLAG_CASELESS : 0);
-			ids[n] = i;
-			n++;
-		}
-		if (!n)
-			break;
-		hr = hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &grp->db, &cerr,
-					  cst);
-		if (hr == HS_SUCCESS)
-			break;
-		if (!cerr || cerr->expression < 0) {
-			snprintf(err, errlen, "hyperscan: %s", cerr ? cerr->message : "compile failed");
-			hs_free_compile_error(cerr);
+		if (compile_dropping(&set, cache_dir, dropped, &grp->db, cst, err, errlen)) {
 			rc = -EINVAL;
 			goto out;
 		}
-		/* That literal cannot be prefiltered: check its rule always. */
-		nofp[ids[cerr->expression]] = true;
-		hs_free_compile_error(cerr);
 	}
+	/* a literal Hyperscan refused cannot prefilter: its rule is checked
+	 * the way rules without one are */
+	for (unsigned k = 0; k < n; k++)
+		nofp[ids[k]] |= dropped[k];
 	if (g == GROUP_TCP && e->has_stream && n) {
-		hs_compile_error_t *cerr = NULL;
+		/* the same literals reporting every match, for stream windows
+		 * (scan_window); without it a window falls back to db alone (a
+		 * repeat hidden in the carry may then be missed) */
+		const struct hs_set seam = { exprs, lens, flags, ids, n };
+		char serr[256];
 
 		for (unsigned k = 0; k < n; k++)
 			flags[k] &= ~(unsigned)HS_FLAG_SINGLEMATCH;
-		/* without it the seam scan falls back to rescanning the carry
-		 * with db (a repeat hidden in the carry may then be missed) */
-		if (hs_cache_compile_lit(cache_dir, exprs, flags, ids, lens, n, &grp->seamdb, &cerr,
-					 cst) != HS_SUCCESS)
+		if (compile_dropping(&seam, cache_dir, dropped, &grp->seamdb, cst, serr,
+				     sizeof(serr)))
 			grp->seamdb = NULL;
-		hs_free_compile_error(cerr);
 		if (grp->seamdb && hs_alloc_scratch(grp->seamdb, &e->scratch) != HS_SUCCESS) {
 			snprintf(err, errlen, "hyperscan: cannot allocate scratch");
 			goto out;
@@ -897,6 +943,7 @@ out:
 	free(ids);
 	free(lens);
 	free(nofp);
+	free(dropped);
 	return rc;
 }
 
@@ -1381,7 +1428,7 @@ static unsigned run_candidates(struct detect_thread *t, const struct packet *p, 
 			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(bits);
 
 			bits &= bits - 1;
-			if (in && e->rules[id].needs_body != body)
+			if (in && !detect_app_stage(&e->rules[id], in, dir, body))
 				continue;
 			if (run_rule(t, &e->rules[id], p, f, dir, in, cb, arg, &alerts)) {
 				/* a pass rule: the packet is done */
@@ -1409,7 +1456,7 @@ unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow
 		    enum flow_dir dir, const struct app_inspect *in, detect_alert_fn cb, void *arg)
 {
 	const struct app_group *ag;
-	bool body = false;
+	bool body;
 
 	if (in->proto <= APP_PROTO_UNKNOWN || in->proto >= APP_PROTO_FAILED ||
 	    (p->ip_ver != 4 && p->ip_ver != 6))
@@ -1417,13 +1464,16 @@ unsigned detect_app(struct detect_thread *t, const struct packet *p, struct flow
 	ag = &t->e->app[in->proto];
 	t->st->app_inspections++;
 	cand_reset(t);
+	body = detect_point_has_body(in, dir);
 	for (int b = 0; b < RULE_BUF_MAX; b++) {
 		const struct app_slice *s = &in->buf[b];
 
 		if (!s->p)
 			continue;
-		if (detect_buffer_is_body((uint8_t)b))
-			body = true;
+		/* a response point's request buffers: for response rules */
+		if (dir == FLOW_TOCLIENT && !ag->resp_scan[b] &&
+		    detect_http_buffer_side((uint8_t)b) == DETECT_HTTP_REQ)
+			continue;
 		if (ag->db[b] && s->len &&
 		    hs_scan(ag->db[b], (const char *)s->p, s->len, 0, t->scratch, on_match, t) !=
 			    HS_SUCCESS)

@@ -2146,6 +2146,236 @@ static int kw_app(struct pctx *c, char *v, const struct kw *k)
 	return !v || o->u.app.value ? 0 : oom(c);
 }
 
+/* A value in optional double quotes, trimmed. */
+static char *unquote(char *v)
+{
+	size_t n;
+
+	v = trim(v);
+	n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v[n - 1] = '\0';
+		v = trim(v + 1);
+	}
+	return v;
+}
+
+/* tls.version:1.0|1.1|1.2|1.3|0xHHHH (Suricata; quotes allowed). */
+static int kw_tls_version(struct pctx *c, char *v, const struct kw *k)
+{
+	static const struct { const char *name; uint16_t ver; } names[] = {
+		{ "1.0", 0x0301 }, { "1.1", 0x0302 }, { "1.2", 0x0303 }, { "1.3", 0x0304 },
+	};
+	struct rule_tls_version tv = { 0, false };
+	struct rule_opt *o;
+	char *s = unquote(v);
+
+	(void)k;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i].name))
+			tv.ver = names[i].ver;
+	if (!tv.ver) {
+		char *end;
+		unsigned long x;
+
+		if (strncasecmp(s, "0x", 2) || strlen(s) != 6)
+			return fail(c, s, "expected 1.0, 1.1, 1.2, 1.3 or 0xHHHH, got '%s'", s);
+		x = strtoul(s + 2, &end, 16);
+		if (*end || !isxdigit((unsigned char)s[2]))
+			return fail(c, s, "expected 1.0, 1.1, 1.2, 1.3 or 0xHHHH, got '%s'", s);
+		tv.ver = (uint16_t)x;
+		tv.raw = true;
+	}
+	o = new_opt(c, RULE_OPT_TLS_VERSION, RULE_BUF_PAYLOAD);
+	if (!o)
+		return -1;
+	o->u.tls_version = tv;
+	c->app = true;
+	return 0;
+}
+
+/* ssl_version:[!]name[,[!]name]... with sslv2, sslv3, tls1.0 .. tls1.3. */
+static int kw_ssl_version(struct pctx *c, char *v, const struct kw *k)
+{
+	static const struct { const char *name; uint8_t bit; } names[] = {
+		{ "sslv2", RULE_SSL_V2 }, { "sslv3", RULE_SSL_V3 }, { "tls1.0", RULE_SSL_TLS10 },
+		{ "tls1.1", RULE_SSL_TLS11 }, { "tls1.2", RULE_SSL_TLS12 },
+		{ "tls1.3", RULE_SSL_TLS13 },
+	};
+	struct rule_ssl_version sv = { 0, 0 };
+	struct rule_opt *o;
+	char *a[8];
+	int n = split(v, a, 8);
+
+	(void)k;
+	if (n < 0)
+		return fail(c, v, "too many versions (at most 8)");
+	for (int i = 0; i < n; i++) {
+		char *s = a[i];
+		bool neg = *s == '!';
+		uint8_t bit = 0;
+
+		if (neg)
+			s = trim(s + 1);
+		s = unquote(s);
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			if (!strcasecmp(s, names[j].name))
+				bit = names[j].bit;
+		if (!bit)
+			return fail(c, s, "unknown version '%s' (sslv2, sslv3, tls1.0, tls1.1, "
+				    "tls1.2, tls1.3)", s);
+		if ((sv.want | sv.deny) & bit)
+			return fail(c, s, "'%s' named twice", s);
+		if (neg)
+			sv.deny |= bit;
+		else
+			sv.want |= bit;
+	}
+	o = new_opt(c, RULE_OPT_SSL_VERSION, RULE_BUF_PAYLOAD);
+	if (!o)
+		return -1;
+	o->u.ssl_version = sv;
+	c->app = true;
+	return 0;
+}
+
+/* ssl_state:[!]state[|[!]state]... (',' works as '|', as in Snort). */
+static int kw_ssl_state(struct pctx *c, char *v, const struct kw *k)
+{
+	static const struct { const char *name; uint8_t bit; } names[] = {
+		{ "client_hello", RULE_SSL_CLIENT_HELLO }, { "server_hello", RULE_SSL_SERVER_HELLO },
+		{ "client_keyx", RULE_SSL_CLIENT_KEYX }, { "server_keyx", RULE_SSL_SERVER_KEYX },
+		{ "unknown", RULE_SSL_UNKNOWN },
+	};
+	struct rule_ssl_state ss = { 0, 0 };
+	struct rule_opt *o;
+	char *p = v;
+
+	(void)k;
+	for (;;) {
+		char *s = p, *e = p + strcspn(p, "|,");
+		bool last = !*e, neg;
+		uint8_t bit = 0;
+
+		*e = '\0';
+		s = trim(s);
+		neg = *s == '!';
+		if (neg)
+			s = trim(s + 1);
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			if (!strcmp(s, names[j].name))
+				bit = names[j].bit;
+		if (!bit)
+			return fail(c, s, "unknown state '%s' (client_hello, server_hello, "
+				    "client_keyx, server_keyx, unknown)", s);
+		if (ss.states & bit)
+			return fail(c, s, "'%s' named twice", s);
+		ss.states |= bit;
+		if (neg)
+			ss.negated |= bit;
+		if (last)
+			break;
+		p = e + 1;
+	}
+	o = new_opt(c, RULE_OPT_SSL_STATE, RULE_BUF_PAYLOAD);
+	if (!o)
+		return -1;
+	o->u.ssl_state = ss;
+	c->app = true;
+	return 0;
+}
+
+/*
+ * app-layer-protocol:[!]proto[|proto]...[,qualifier]... (Suricata 8; one
+ * protocol and one mode before it). Qualifiers: a mode (direction,
+ * to_server, to_client, either, final, original) and exact. A protocol
+ * Suricata knows but mamori does not detect is recorded as such (the
+ * engine then skips the rule); a name Suricata does not know is an error.
+ */
+static int kw_app_proto(struct pctx *c, char *v, const struct kw *k)
+{
+	static const char *const undetected[] = {
+		"http2", "ftp", "ftp-data", "smtp", "ssh", "imap", "pop3", "jabber", "smb",
+		"dcerpc", "irc", "modbus", "enip", "dnp3", "nfs", "ntp", "tftp", "ike",
+		"ikev2", "krb5", "quic", "dhcp", "snmp", "sip", "rfb", "mqtt", "pgsql",
+		"telnet", "rdp", "bittorrent-dht", "ldap", "doh2", "websocket", "mdns",
+		"template", "arp", "pop3s", "sctp",
+	};
+	static const struct { const char *name; uint8_t mode; } modes[] = {
+		{ "direction", RULE_ALP_DIRECTION }, { "to_server", RULE_ALP_TO_SERVER },
+		{ "to_client", RULE_ALP_TO_CLIENT }, { "either", RULE_ALP_EITHER },
+		{ "final", RULE_ALP_FINAL }, { "original", RULE_ALP_FINAL },
+	};
+	struct rule_app_proto ap = { 0, RULE_ALP_DIRECTION, false, false, false };
+	struct rule_opt *o;
+	char *a[8], *p;
+	bool have_mode = false;
+	int n = split(v, a, 8);
+
+	(void)k;
+	if (n < 0)
+		return fail(c, v, "too many qualifiers");
+	p = a[0];
+	ap.negated = *p == '!';
+	if (ap.negated)
+		p = trim(p + 1);
+	for (;;) {
+		char *e = p + strcspn(p, "|");
+		bool last = !*e, known = false;
+		char *name;
+
+		*e = '\0';
+		name = trim(p);
+		if (!strcmp(name, "http") || !strcmp(name, "http1")) {
+			ap.protos |= RULE_ALP_HTTP;
+		} else if (!strcmp(name, "tls")) {
+			ap.protos |= RULE_ALP_TLS;
+		} else if (!strcmp(name, "dns")) {
+			ap.protos |= RULE_ALP_DNS;
+		} else if (!strcmp(name, "failed")) {
+			ap.protos |= RULE_ALP_FAILED;
+		} else if (!strcmp(name, "unknown")) {
+			if (ap.negated)
+				return fail(c, name, "unknown cannot be negated");
+			ap.protos |= RULE_ALP_UNKNOWN;
+		} else {
+			for (size_t j = 0; j < sizeof(undetected) / sizeof(undetected[0]); j++)
+				known |= !strcmp(name, undetected[j]);
+			if (!known)
+				return fail(c, name, "unknown protocol '%s'", name);
+			ap.undetected = true;
+		}
+		if (last)
+			break;
+		p = e + 1;
+	}
+	for (int i = 1; i < n; i++) {
+		bool ok = false;
+
+		if (!strcmp(a[i], "exact")) {
+			ap.exact = true;
+			continue;
+		}
+		for (size_t j = 0; j < sizeof(modes) / sizeof(modes[0]); j++) {
+			if (strcmp(a[i], modes[j].name))
+				continue;
+			if (have_mode)
+				return fail(c, a[i], "more than one mode");
+			ap.mode = modes[j].mode;
+			have_mode = ok = true;
+		}
+		if (!ok)
+			return fail(c, a[i], "unknown qualifier '%s' (direction, to_server, "
+				    "to_client, either, final, original, exact)", a[i]);
+	}
+	o = new_opt(c, RULE_OPT_APP_PROTO, RULE_BUF_PAYLOAD);
+	if (!o)
+		return -1;
+	o->u.app_proto = ap;
+	c->app = true;
+	return 0;
+}
+
 /* ---- the keyword table ------------------------------------------------------------ */
 
 static const struct kw keywords[] = {
@@ -2231,8 +2461,8 @@ static const struct kw keywords[] = {
 	/* application layer: recognised and recorded, matched by a later stage */
 	{ "urilen", kw_urilen, KW_VALUE | KW_APP, 0 },
 	{ "app-layer-event", kw_app, KW_VALUE | KW_APP, 0 },
-	{ "app-layer-protocol", kw_app, KW_VALUE | KW_APP, 0 },
-	{ "tls.version", kw_app, KW_VALUE | KW_APP, 0 },
+	{ "app-layer-protocol", kw_app_proto, KW_VALUE | KW_APP, 0 },
+	{ "tls.version", kw_tls_version, KW_VALUE | KW_APP, 0 },
 	{ "tls.subject", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "tls.issuerdn", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "tls.fingerprint", kw_app, KW_VALUE | KW_APP, 0 },
@@ -2241,8 +2471,8 @@ static const struct kw keywords[] = {
 	{ "tls_cert_notafter", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "tls_cert_expired", kw_app, KW_NOVALUE | KW_APP, 0 },
 	{ "tls_cert_valid", kw_app, KW_NOVALUE | KW_APP, 0 },
-	{ "ssl_state", kw_app, KW_VALUE | KW_APP, 0 },
-	{ "ssl_version", kw_app, KW_VALUE | KW_APP, 0 },
+	{ "ssl_state", kw_ssl_state, KW_VALUE | KW_APP, 0 },
+	{ "ssl_version", kw_ssl_version, KW_VALUE | KW_APP, 0 },
 	{ "dce_iface", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "dce_opnum", kw_app, KW_VALUE | KW_APP, 0 },
 	{ "dns.opcode", kw_app, KW_VALUE | KW_APP, 0 },

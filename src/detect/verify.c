@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "mamori/detect.h"
+#include "mamori/tls.h"
 
 /* Snort's default pcre match limits; rules with the O flag go unlimited. */
 #define PCRE_MATCH_LIMIT 3500
@@ -73,6 +74,42 @@ bool detect_buffer_is_body(uint8_t b)
 {
 	return b == RULE_BUF_HTTP_REQUEST_BODY || b == RULE_BUF_HTTP_RESPONSE_BODY ||
 	       b == RULE_BUF_FILE_DATA;
+}
+
+uint8_t detect_http_buffer_side(uint8_t b)
+{
+	switch (b) {
+	case RULE_BUF_HTTP_URI: case RULE_BUF_HTTP_URI_RAW: case RULE_BUF_HTTP_METHOD:
+	case RULE_BUF_HTTP_REQUEST_LINE: case RULE_BUF_HTTP_REQUEST_BODY:
+	case RULE_BUF_HTTP_USER_AGENT: case RULE_BUF_HTTP_HOST: case RULE_BUF_HTTP_HOST_RAW:
+	case RULE_BUF_HTTP_ACCEPT: case RULE_BUF_HTTP_ACCEPT_LANG: case RULE_BUF_HTTP_ACCEPT_ENC:
+	case RULE_BUF_HTTP_REFERER: case RULE_BUF_HTTP_REQUEST_HEADER:
+		return DETECT_HTTP_REQ;
+	case RULE_BUF_HTTP_STAT_CODE: case RULE_BUF_HTTP_STAT_MSG:
+	case RULE_BUF_HTTP_RESPONSE_LINE: case RULE_BUF_HTTP_RESPONSE_BODY:
+	case RULE_BUF_HTTP_SERVER: case RULE_BUF_HTTP_LOCATION:
+	case RULE_BUF_HTTP_RESPONSE_HEADER: case RULE_BUF_FILE_DATA:
+		return DETECT_HTTP_RESP;
+	default:
+		return 0;
+	}
+}
+
+/* A body of the point's own direction: a response point may also carry
+ * its request's body, which does not make it the response's body point. */
+static bool is_side_body(uint8_t b, enum flow_dir dir)
+{
+	if (dir == FLOW_TOSERVER)
+		return detect_buffer_is_body(b) && b != RULE_BUF_HTTP_RESPONSE_BODY &&
+		       b != RULE_BUF_FILE_DATA;
+	return b == RULE_BUF_HTTP_RESPONSE_BODY || b == RULE_BUF_FILE_DATA;
+}
+
+bool detect_point_has_body(const struct app_inspect *in, enum flow_dir dir)
+{
+	return (in->buf[RULE_BUF_HTTP_REQUEST_BODY].p && dir == FLOW_TOSERVER) ||
+	       (dir == FLOW_TOCLIENT && (in->buf[RULE_BUF_HTTP_RESPONSE_BODY].p ||
+					 in->buf[RULE_BUF_FILE_DATA].p));
 }
 
 static bool is_chain_buffer(uint8_t b)
@@ -255,6 +292,26 @@ static enum detect_skip rule_support(const struct rule *r)
 			if (detect_xform_of(o->u.transform.name) == DETECT_XF_NONE)
 				return DETECT_SKIP_KEYWORD;
 			break;
+		case RULE_OPT_SSL_VERSION:
+			/* SSLv2 records are not parsed: the flow is not TLS */
+			if (o->u.ssl_version.want & RULE_SSL_V2)
+				return DETECT_SKIP_APP_LAYER;
+			/* fall through */
+		case RULE_OPT_TLS_VERSION:
+		case RULE_OPT_SSL_STATE:
+			/* one application protocol per rule, as buffers */
+			if (app && app != APP_PROTO_TLS)
+				return DETECT_SKIP_APP_LAYER;
+			if (r->app != RULE_APP_NONE && r->app != RULE_APP_TLS)
+				return DETECT_SKIP_APP_LAYER;
+			app = APP_PROTO_TLS;
+			break;
+		case RULE_OPT_APP_PROTO:
+			/* a protocol mamori does not detect (ssh, http2, ...)
+			 * would be misjudged either way */
+			if (o->u.app_proto.undetected)
+				return DETECT_SKIP_APP_LAYER;
+			break;
 		case RULE_OPT_APP:
 			return DETECT_SKIP_APP_LAYER;
 		default:
@@ -349,6 +406,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	void **re = NULL;
 	struct detect_seg *segs = NULL;
 	uint16_t n = 0, nsegs = 0;
+	bool tls_kw = false, alp = false;
 
 	memset(dr, 0, sizeof(*dr));
 	if (why != DETECT_OK)
@@ -366,7 +424,15 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 
 		if (is_chain_op(o->type))
 			continue;
-		if (o->type == RULE_OPT_FLOWBITS) {
+		if (o->type == RULE_OPT_TLS_VERSION || o->type == RULE_OPT_SSL_VERSION ||
+		    o->type == RULE_OPT_SSL_STATE) {
+			dr->has_app_opts = true;
+			tls_kw = true;
+			dr->tls_kx |= o->type == RULE_OPT_SSL_STATE;
+		} else if (o->type == RULE_OPT_APP_PROTO) {
+			dr->has_app_opts = true;
+			alp = true;
+		} else if (o->type == RULE_OPT_FLOWBITS) {
 			if (o->u.bits.cmd == RULE_BITS_ISSET || o->u.bits.cmd == RULE_BITS_ISNOTSET) {
 				dr->has_bit_checks = true;
 				if (o->u.bits.cmd == RULE_BITS_ISSET && !o->u.bits.any)
@@ -436,10 +502,31 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 		}
 		if (app_buffer_proto(b) != APP_PROTO_UNKNOWN)
 			dr->app = app_buffer_proto(b);
-		if (detect_buffer_is_body(b))
-			dr->needs_body = true;
+		dr->http_side |= detect_http_buffer_side(b);
 		nsegs++;
 	}
+	/* HTTP: request buffers with response ones, or with flow:to_client,
+	 * make a rule of the response (whose points carry the request's);
+	 * it runs at the point of its side's last stage */
+	if ((dr->http_side & DETECT_HTTP_REQ) && (r->flow & RULE_FLOW_TO_CLIENT))
+		dr->http_side |= DETECT_HTTP_RESP;
+	for (uint16_t k = 0; k < nsegs; k++)
+		if (is_side_body(segs[k].buffer, (dr->http_side & DETECT_HTTP_RESP)
+						 ? FLOW_TOCLIENT : FLOW_TOSERVER))
+			dr->needs_body = true;
+	/* TLS keywords alone: a rule of the TLS inspection points; with a
+	 * payload chain they are a condition on each packet, as Suricata
+	 * matches payload and app state together */
+	if (tls_kw && !nsegs) {
+		dr->app = APP_PROTO_TLS;
+		dr->tls_state_only = true;
+	}
+	/* Suricata's PD-only rule: app-layer-protocol with nothing else to
+	 * inspect but flow direction and flowbits actions, on a header that
+	 * names no app protocol */
+	dr->pd_only = alp && !tls_kw && !nsegs && !dr->has_hdr_opts && !dr->has_bit_checks &&
+		      r->app == RULE_APP_NONE &&
+		      !(r->flow & ~(RULE_FLOW_TO_SERVER | RULE_FLOW_TO_CLIENT));
 	for (uint16_t k = 0; k < nsegs; k++)
 		for (uint16_t i = segs[k].start; i + 1 < segs[k].start + segs[k].n; i++)
 			retry[i] = op_relative(&r->opts[chain[i + 1]]);
@@ -634,6 +721,172 @@ static bool flow_match(uint32_t want, const struct flow *f, enum flow_dir dir)
 		return false;
 	if ((want & RULE_FLOW_NOT_ESTABLISHED) && flow_established(f))
 		return false;
+	return true;
+}
+
+/* ---- application-layer keywords ------------------------------------------ */
+
+/* TLS 1.3 and its drafts (0x7fXX, Facebook's 0xfbXX) */
+static bool version_is_13(uint16_t v)
+{
+	return v == 0x0304 || (v >> 8) == 0x7f || (v >> 8) == 0xfb;
+}
+
+/* The RULE_SSL_* bit of a protocol version; 0 when it has none. */
+static uint8_t ssl_version_bit(uint16_t v)
+{
+	switch (v) {
+	case 0x0002: return RULE_SSL_V2;
+	case 0x0300: return RULE_SSL_V3;
+	case 0x0301: return RULE_SSL_TLS10;
+	case 0x0302: return RULE_SSL_TLS11;
+	case 0x0303: return RULE_SSL_TLS12;
+	default: return version_is_13(v) ? RULE_SSL_TLS13 : 0;
+	}
+}
+
+static bool tls_version_match(const struct rule_tls_version *tv, uint16_t v)
+{
+	if (!v)
+		return false;
+	if (!tv->raw && version_is_13(v))
+		v = 0x0304;
+	return v == tv->ver;
+}
+
+static bool ssl_version_match(const struct rule_ssl_version *sv, uint16_t v)
+{
+	uint8_t bit = ssl_version_bit(v);
+
+	if (!bit || (sv->deny & bit))
+		return false;
+	return !sv->want || (sv->want & bit);
+}
+
+/* The RULE_ALP_* bit of an enum app_proto. */
+static uint8_t alp_bit(uint8_t proto)
+{
+	switch (proto) {
+	case APP_PROTO_HTTP: return RULE_ALP_HTTP;
+	case APP_PROTO_TLS: return RULE_ALP_TLS;
+	case APP_PROTO_DNS: return RULE_ALP_DNS;
+	case APP_PROTO_FAILED: return RULE_ALP_FAILED;
+	default: return RULE_ALP_UNKNOWN;
+	}
+}
+
+/* Direction d's protocol: the flow's once that direction's is decided. */
+static uint8_t dir_proto(const struct flow *f, int d)
+{
+	return (f->app.pd >> d) & 1 ? f->app.proto : APP_PROTO_UNKNOWN;
+}
+
+/* app-layer-protocol as Suricata: a negation never matches a protocol
+ * still unknown; no flow, no match. */
+static bool app_proto_match(const struct rule_app_proto *ap, const struct flow *f,
+			    enum flow_dir dir)
+{
+	uint8_t ts, tc, x;
+
+	if (!f)
+		return false;
+	ts = dir_proto(f, FLOW_TOSERVER);
+	tc = dir_proto(f, FLOW_TOCLIENT);
+	switch (ap->mode) {
+	case RULE_ALP_EITHER:
+		if (!ap->negated)
+			return (ap->protos & alp_bit(ts)) || (ap->protos & alp_bit(tc));
+		if (ts == APP_PROTO_UNKNOWN && tc == APP_PROTO_UNKNOWN)
+			return false;
+		return !(ts != APP_PROTO_UNKNOWN && (ap->protos & alp_bit(ts))) &&
+		       !(tc != APP_PROTO_UNKNOWN && (ap->protos & alp_bit(tc)));
+	case RULE_ALP_FINAL: x = f->app.proto; break;
+	case RULE_ALP_TO_SERVER: x = ts; break;
+	case RULE_ALP_TO_CLIENT: x = tc; break;
+	default: x = dir == FLOW_TOSERVER ? ts : tc; break;
+	}
+	if (ap->negated)
+		return x != APP_PROTO_UNKNOWN && !(ap->protos & alp_bit(x));
+	return (ap->protos & alp_bit(x)) != 0;
+}
+
+/* The handshake state ssl_state tests: at a point of a handshake message
+ * that message alone, else (a packet, a certificate) the messages of the
+ * current data. */
+static uint8_t ssl_states(const struct tls_state *tls, enum flow_dir dir,
+			  const struct app_inspect *in)
+{
+	switch (in ? in->tls_hs : 0) {
+	case 1: return RULE_SSL_CLIENT_HELLO;
+	case 2: return RULE_SSL_SERVER_HELLO;
+	case 12: return RULE_SSL_SERVER_KEYX;
+	case 16: return RULE_SSL_CLIENT_KEYX;
+	default: return tls_cur_states(tls, dir);
+	}
+}
+
+/* The application-layer keywords of a rule, against the flow's parser
+ * state in direction dir (in: the inspection point, NULL on a packet). */
+static bool app_opts_match(const struct rule *r, const struct flow *f, enum flow_dir dir,
+			   const struct app_inspect *in)
+{
+	const struct tls_state *tls = NULL;
+	uint8_t cur;
+
+	if (f && f->app.proto == APP_PROTO_TLS)
+		tls = f->app.state;
+	for (uint32_t i = 0; i < r->nopts; i++) {
+		const struct rule_opt *o = &r->opts[i];
+
+		switch (o->type) {
+		case RULE_OPT_TLS_VERSION:
+			if (!tls || !tls_version_match(&o->u.tls_version, tls_dir_version(tls, dir)))
+				return false;
+			break;
+		case RULE_OPT_SSL_VERSION:
+			if (!tls || !ssl_version_match(&o->u.ssl_version, tls_dir_version(tls, dir)))
+				return false;
+			break;
+		case RULE_OPT_APP_PROTO:
+			if (!app_proto_match(&o->u.app_proto, f, dir))
+				return false;
+			break;
+		case RULE_OPT_SSL_STATE:
+			/* a packet that gave the parser nothing has no state
+			 * to test (a retransmission, data after the handshake) */
+			if (!tls || (!in && !(f->app.pkt & FLOW_APP_PKT_DATA(dir))))
+				return false;
+			cur = ssl_states(tls, dir, in);
+			if (!((o->u.ssl_state.states & cur) ^ o->u.ssl_state.negated))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+bool detect_app_stage(const struct detect_rule *dr, const struct app_inspect *in,
+		      enum flow_dir dir, bool body)
+{
+	if (dr->needs_body != body)
+		return false;
+	/* a request rule ran at its request; a response rule (mixed ones
+	 * included) runs at the response only */
+	if (in->proto == APP_PROTO_HTTP &&
+	    (dir == FLOW_TOSERVER ? (dr->http_side & DETECT_HTTP_RESP) != 0
+				  : dr->http_side == DETECT_HTTP_REQ))
+		return false;
+	if (dr->tls_state_only) {
+		/* once per direction at the hello; ssl_state also sees the
+		 * key exchanges */
+		switch (in->tls_hs) {
+		case 1: case 2: return true;
+		case 12: case 16: return dr->tls_kx;
+		default: return false;
+		}
+	}
 	return true;
 }
 
@@ -1099,6 +1352,9 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 {
 	struct chain_ctx c;
 
+	/* a PD-only rule looks at the packets that decide a protocol */
+	if (dr->pd_only && !(f && (f->app.pkt & (FLOW_APP_PKT_PD(0) | FLOW_APP_PKT_PD(1)))))
+		return false;
 	if (!flow_match(dr->r->flow, f, dir))
 		return false;
 	/* only_frag / no_frag: a datagram defragmentation rebuilt, or not */
@@ -1111,6 +1367,8 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 	/* every option is a plain AND, so testing the bits before the
 	 * payload gives the same answer as rule order, only cheaper */
 	if (dr->has_bit_checks && !bits_match(dr->r, f))
+		return false;
+	if (dr->has_app_opts && !app_opts_match(dr->r, f, dir, in))
 		return false;
 	c.dr = dr;
 	c.v = v;

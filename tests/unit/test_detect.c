@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "mamori/detect.h"
 #include "mamori/rule.h"
+#include "mamori/tls.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -373,10 +374,15 @@ static void test_pcre_prefilter(void)
 		     R "(pcre:\"/(\\w+)=\\1/\"; sid:2;)\n"
 		     R "(pcre:\"/ a b c /x\"; sid:3;)\n"
 		     R "(pcre:\"/^GET\\s/m\"; sid:4;)\n"
-		     R "(pcre:!\"/zzz/\"; sid:5;)\n");
+		     R "(pcre:!\"/zzz/\"; sid:5;)\n"
+		     R "(pcre:\"/x\\Ky/\"; sid:6;)\n"
+		     R "(pcre:\"/q(*SKIP)r/\"; sid:7;)\n");
 	detect_engine_info(v.e, &st);
-	/* the negated one cannot be prefiltered */
+	/* the negated one cannot be prefiltered; Hyperscan refuses \K and
+	 * (*SKIP), so those two are left out of the database (one compile
+	 * attempt each) and checked on every packet */
 	CU_ASSERT_EQUAL(st.rules_pcre_prefiltered, 4);
+	CU_ASSERT_EQUAL(st.rules_active, 7);
 	ts = detect_thread_stats(v.t);
 	c0 = ts->candidates;
 	EXPECT(run_s(&v, "nothing here"), "5");
@@ -388,6 +394,7 @@ static void test_pcre_prefilter(void)
 	EXPECT(run_s(&v, "ab=ab"), "2,5");
 	EXPECT(run_s(&v, "abc"), "1,3,5");
 	EXPECT(run_s(&v, "x\nGET / zzz"), "4");
+	EXPECT(run_s(&v, "qr xy"), "5,6,7");
 	env_close(&v);
 }
 
@@ -844,6 +851,54 @@ static void test_app_buffers(void)
 	env_close(&v);
 }
 
+/* Rules mixing request and response buffers run at the response, whose
+ * points carry their request's buffers; request rules stay at the
+ * request although the response repeats its buffers. */
+static void test_http_mixed(void)
+{
+	struct env v;
+	struct app_inspect req, rbody, resp, body;
+
+	env_open(&v, "alert http any any -> any any (http.method; content:\"GET\"; http.stat_code; content:\"200\"; sid:1;)\n"
+		     "alert http any any -> any any (http.uri; content:\"/x.exe\"; sid:2;)\n"
+		     "alert http any any -> any any (flow:to_client; http.uri; content:\"/x.exe\"; sid:3;)\n"
+		     "alert http any any -> any any (http.uri; content:\"/x.exe\"; file.data; content:\"MZ\"; startswith; sid:4;)\n"
+		     "alert http any any -> any any (http.header; content:\"Server\"; sid:5;)\n"
+		     "alert http any any -> any any (http.request_body; content:\"a=1\"; http.stat_code; content:\"500\"; sid:6;)\n"
+		     "alert http any any -> any any (http.method; content:\"POST\"; http.request_body; content:\"a=1\"; sid:7;)\n");
+	memset(&req, 0, sizeof(req));
+	req.proto = APP_PROTO_HTTP;
+	set_buf(&req, RULE_BUF_HTTP_METHOD, "GET");
+	set_buf(&req, RULE_BUF_HTTP_URI, "/x.exe");
+	set_buf(&req, RULE_BUF_HTTP_HEADER, "Host: a\r\n");
+	EXPECT(run_app(&v, &req, FLOW_TOSERVER), "2");
+	/* the response header point, with the request's buffers */
+	resp = req;
+	set_buf(&resp, RULE_BUF_HTTP_STAT_CODE, "200");
+	set_buf(&resp, RULE_BUF_HTTP_HEADER, "Server: x\r\n");
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "1,3,5");
+	/* its body point: the rules of the response's body */
+	body = resp;
+	set_buf(&body, RULE_BUF_FILE_DATA, "MZ\x90");
+	set_buf(&body, RULE_BUF_HTTP_RESPONSE_BODY, "MZ\x90");
+	EXPECT(run_app(&v, &body, FLOW_TOCLIENT), "4");
+	/* without the request (pipelined away), mixed rules cannot match */
+	resp.buf[RULE_BUF_HTTP_METHOD].p = NULL;
+	resp.buf[RULE_BUF_HTTP_URI].p = NULL;
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "5");
+
+	/* a POST: the request's body point, then a response carrying that
+	 * body, which is no body point of the response */
+	set_buf(&req, RULE_BUF_HTTP_METHOD, "POST");
+	rbody = req;
+	set_buf(&rbody, RULE_BUF_HTTP_REQUEST_BODY, "a=1&b=2");
+	EXPECT(run_app(&v, &rbody, FLOW_TOSERVER), "7");
+	resp = rbody;
+	set_buf(&resp, RULE_BUF_HTTP_STAT_CODE, "500");
+	EXPECT(run_app(&v, &resp, FLOW_TOCLIENT), "3,6");
+	env_close(&v);
+}
+
 /* dotprefix and to_lowercase: the chain sees the transformed buffer, the
  * prefilter a literal the raw buffer must hold. */
 static void test_transforms(void)
@@ -898,6 +953,242 @@ static void test_urilen(void)
 	in.buf[RULE_BUF_HTTP_URI_RAW].p = NULL;
 	set_buf(&in, RULE_BUF_HTTP_STAT_CODE, "200");
 	EXPECT(run_app(&v, &in, FLOW_TOCLIENT), "");
+	env_close(&v);
+}
+
+/* ---- TLS keywords ------------------------------------------------------------ */
+
+static struct flow *new_flow(struct flow *f);
+
+/* A TLS flow whose parser state says client version cv, server version
+ * sv and current handshake states cur0 / cur1. */
+static struct flow *tls_flow(struct flow *f, struct tls_state *st, uint16_t cv, uint16_t sv)
+{
+	memset(f, 0, sizeof(*f));
+	f->key.proto = 6;
+	f->tcp_state = TCP_STATE_ESTABLISHED;
+	f->flags = FLOW_F_ESTABLISHED | FLOW_F_PKT_ESTABLISHED;
+	f->pkts[0] = f->pkts[1] = 1;
+	tls_state_init(st);
+	st->dir_version[0] = cv;
+	st->dir_version[1] = sv;
+	f->app.proto = APP_PROTO_TLS;
+	f->app.state = st;
+	return f;
+}
+
+static const char *run_pkt(struct env *v, struct flow *f, enum flow_dir dir, const char *pl)
+{
+	struct tpkt t;
+
+	return run(v, dir == FLOW_TOSERVER ? mk(&t, 6, "10.0.0.1", 40000, "10.0.0.2", 443, pl,
+						strlen(pl))
+					   : mk(&t, 6, "10.0.0.2", 443, "10.0.0.1", 40000, pl,
+						strlen(pl)),
+		   f, dir);
+}
+
+/* An inspection point of flow f: hs is the handshake message (tls_hs). */
+static const char *run_point(struct env *v, struct flow *f, enum flow_dir dir, uint8_t hs,
+			     const char *sni)
+{
+	struct app_inspect in;
+	struct tpkt t;
+	unsigned n;
+
+	memset(&in, 0, sizeof(in));
+	in.proto = APP_PROTO_TLS;
+	in.dir = (uint8_t)dir;
+	in.tls_hs = hs;
+	if (sni)
+		set_buf(&in, RULE_BUF_TLS_SNI, sni);
+	v->sids[0] = 0;
+	v->n = 0;
+	n = detect_app(v->t, dir == FLOW_TOSERVER
+			     ? mk(&t, 6, "10.0.0.1", 40000, "10.0.0.2", 443, "x", 1)
+			     : mk(&t, 6, "10.0.0.2", 443, "10.0.0.1", 40000, "x", 1),
+		       f, dir, &in, on_alert, v);
+	CU_ASSERT_EQUAL(n, v->n);
+	return v->sids;
+}
+
+/* tls.version and ssl_version: the version of the packet's direction as
+ * the parser keeps it; drafts count as 1.3 unless written raw. */
+static void test_tls_version(void)
+{
+	struct env v;
+	struct flow f;
+	struct tls_state st;
+	struct detect_engine_stats es;
+
+	env_open(&v, "alert tls any any -> any any (tls.version:1.2; content:\"|16 03|\"; sid:1;)\n"
+		     "alert tls any any -> any any (flow:to_client; tls.version:1.3; content:\"|16 03|\"; sid:2;)\n"
+		     "alert tls any any -> any any (tls.version:0x7f17; content:\"|16 03|\"; sid:3;)\n"
+		     "alert tcp any any -> any any (ssl_version:tls1.0,tls1.1; content:\"|16 03|\"; sid:4;)\n"
+		     "alert tcp any any -> any any (ssl_version:!tls1.2; content:\"|16 03|\"; sid:5;)\n"
+		     "alert tls any any -> any any (flow:to_client; tls.version:1.2; sid:6;)\n"
+		     "alert tls any any -> any any (tls.sni; content:\"example\"; tls.version:1.3; sid:7;)\n"
+		     "alert tcp any any -> any any (ssl_version:sslv2; sid:8;)\n"
+		     "alert http any any -> any any (tls.version:1.2; sid:9;)\n"
+		     "alert tcp any any -> any any (http.uri; content:\"x\"; tls.version:1.2; sid:10;)\n");
+	detect_engine_info(v.e, &es);
+	/* sslv2 is never parsed, and one rule cannot mix protocols */
+	CU_ASSERT_EQUAL(es.rules_skipped_app_layer, 3);
+	CU_ASSERT_EQUAL(es.rules_active, 7);
+
+	tls_flow(&f, &st, 0x0303, 0x0303);
+	/* packet rules: payload and version together */
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03\x01"), "1");
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "1");
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x17\x03\x03"), "");
+	/* per direction: a TLS 1.3 server, a 1.2 client hello */
+	st.dir_version[1] = 0x0304;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "1");
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03"), "2,5");
+	/* a draft is 1.3, and itself when written raw */
+	st.dir_version[1] = 0x7f17;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03"), "2,3,5");
+	st.dir_version[0] = 0x0301;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "4,5");
+	st.dir_version[0] = 0x0302;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "4,5");
+	/* nothing known yet: no version matches, negated or not */
+	st.dir_version[0] = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03"), "");
+	/* not a TLS flow, or no flow */
+	f.app.proto = APP_PROTO_HTTP;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03"), "");
+	EXPECT(run_pkt(&v, NULL, FLOW_TOCLIENT, "\x16\x03"), "");
+
+	/* at inspection points: sid 6 has no buffer, so it runs at the
+	 * server hello only (once per direction), never per packet */
+	tls_flow(&f, &st, 0x0303, 0x0303);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 2, NULL), "6");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 11, NULL), "");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 12, NULL), "");
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, NULL), "");
+	/* a buffer rule takes the version of its point's direction */
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "www.example.com"), "");
+	st.dir_version[0] = 0x0304;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "www.example.com"), "7");
+	env_close(&v);
+}
+
+/* ssl_state: the handshake messages completed by the data of the packet
+ * (or of the point); with | any term, with ! its absence. */
+static void test_ssl_state(void)
+{
+	struct env v;
+	struct flow f;
+	struct tls_state st;
+
+	env_open(&v, R "(ssl_state:client_hello; content:\"|16 03|\"; sid:1;)\n"
+		     R "(ssl_state:server_hello|server_keyx; content:\"|16 03|\"; sid:2;)\n"
+		     R "(ssl_state:!client_hello; content:\"|16 03|\"; sid:3;)\n"
+		     "alert tls any any -> any any (ssl_state:client_keyx; sid:4;)\n"
+		     "alert tls any any -> any any (ssl_state:!server_hello; sid:5;)\n"
+		     "alert tls any any -> any any (tls.sni; content:\"a\"; ssl_state:client_hello; sid:6;)\n"
+		     R "(ssl_state:unknown; content:\"|16 03|\"; sid:7;)\n");
+	tls_flow(&f, &st, 0x0303, 0x0303);
+	/* the client hello's packet */
+	st.cur[0] = RULE_SSL_CLIENT_HELLO;
+	f.app.pkt = FLOW_APP_PKT_DATA(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03\x01"), "1");
+	/* a packet that fed the parser nothing (a retransmission) */
+	f.app.pkt = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "\x16\x03\x01"), "");
+	/* the server's flight: hello and key exchange in one packet */
+	st.cur[1] = RULE_SSL_SERVER_HELLO | RULE_SSL_SERVER_KEYX;
+	f.app.pkt = FLOW_APP_PKT_DATA(1);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "2,3");
+	/* data of the other direction does not count for this one */
+	f.app.pkt = FLOW_APP_PKT_DATA(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "");
+	/* a record of no handshake message */
+	st.cur[1] = 0;
+	f.app.pkt = FLOW_APP_PKT_DATA(1);
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "3");
+	st.cur[1] = RULE_SSL_UNKNOWN;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "\x16\x03\x03"), "3,7");
+
+	/* rules without buffers run at the handshake points, each with its
+	 * own message (the server's flight in one call does not make the
+	 * key exchange point a server hello again) */
+	st.cur[0] = RULE_SSL_CLIENT_HELLO;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, NULL), "5");
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 1, "a.test"), "5,6");
+	st.cur[1] = RULE_SSL_SERVER_HELLO | RULE_SSL_SERVER_KEYX;
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 2, NULL), "");
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 12, NULL), "5");
+	/* not at certificates */
+	EXPECT(run_point(&v, &f, FLOW_TOCLIENT, 11, NULL), "");
+	st.cur[0] = RULE_SSL_CLIENT_HELLO;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 16, NULL), "4,5");
+	/* not a TLS flow */
+	f.app.proto = APP_PROTO_HTTP;
+	EXPECT(run_point(&v, &f, FLOW_TOSERVER, 16, NULL), "");
+	env_close(&v);
+}
+
+/* app-layer-protocol: the flow's protocol per direction, once decided;
+ * alone (PD-only) it is checked on the packet that decided it. */
+static void test_app_layer_protocol(void)
+{
+	struct env v;
+	struct flow f;
+	struct detect_engine_stats es;
+
+	env_open(&v, R "(app-layer-protocol:http; content:\"x\"; sid:1;)\n"
+		     R "(flow:to_server; app-layer-protocol:!http; sid:2;)\n"
+		     R "(app-layer-protocol:failed; sid:3;)\n"
+		     R "(app-layer-protocol:unknown; content:\"x\"; sid:4;)\n"
+		     R "(app-layer-protocol:tls,to_client; content:\"x\"; sid:5;)\n"
+		     R "(app-layer-protocol:!tls|dns,either; content:\"x\"; sid:6;)\n"
+		     R "(app-layer-protocol:http1,final; content:\"x\"; sid:7;)\n"
+		     R "(app-layer-protocol:ssh; sid:8;)\n"
+		     R "(app-layer-protocol:!http2; content:\"x\"; sid:9;)\n"
+		     R "(flow:established; app-layer-protocol:!http; sid:10;)\n");
+	detect_engine_info(v.e, &es);
+	/* protocols mamori does not detect cannot be judged */
+	CU_ASSERT_EQUAL(es.rules_skipped_app_layer, 2);
+	CU_ASSERT_EQUAL(es.rules_active, 8);
+
+	/* nothing decided: only unknown matches, negations never */
+	new_flow(&f);
+	f.flags |= FLOW_F_PKT_ESTABLISHED;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "4");
+	EXPECT(run_pkt(&v, NULL, FLOW_TOSERVER, "x"), "");
+	/* the client's bytes said HTTP on this packet: PD-only rules look */
+	f.app.proto = APP_PROTO_HTTP;
+	f.app.pd = 1;
+	f.app.pkt = FLOW_APP_PKT_PD(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "1,6,7");
+	/* the server has not spoken: its direction is still unknown, but
+	 * the flow's (final) protocol is known, and either side's */
+	f.app.pkt = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "4,6,7");
+	f.app.pd = 3;
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "1,6,7");
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "y"), "");
+
+	/* a TLS flow: to_client mode reads the server's side */
+	f.app.proto = APP_PROTO_TLS;
+	f.app.pd = 1;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "10");
+	f.app.pd = 3;
+	f.app.pkt = FLOW_APP_PKT_PD(1);
+	/* sid 2 is to_server; sid 10 is not PD-only (flow:established) */
+	EXPECT(run_pkt(&v, &f, FLOW_TOCLIENT, "x"), "5,10");
+	f.app.pkt = FLOW_APP_PKT_PD(0);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "z"), "2,10");
+
+	/* detection failed: both directions decided on this packet */
+	f.app.proto = APP_PROTO_FAILED;
+	f.app.pkt = FLOW_APP_PKT_PD(0) | FLOW_APP_PKT_PD(1);
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "2,3,6,10");
+	f.app.pkt = 0;
+	EXPECT(run_pkt(&v, &f, FLOW_TOSERVER, "x"), "6,10");
 	env_close(&v);
 }
 
@@ -1222,7 +1513,11 @@ static const struct test_case content_cases[] = {
 	{ "pcre prefilter", test_pcre_prefilter },
 	{ "application-layer buffers", test_app_buffers },
 	{ "buffer transforms", test_transforms },
+	{ "http rules mixing request and response", test_http_mixed },
 	{ "urilen", test_urilen },
+	{ "tls.version, ssl_version", test_tls_version },
+	{ "app-layer-protocol", test_app_layer_protocol },
+	{ "ssl_state", test_ssl_state },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump", test_byte_jump },
 	{ "byte_extract", test_byte_extract },

@@ -376,8 +376,17 @@ static void test_response_buffers(void)
 					  "Content-Length: 5\r\n\r\n");
 		BUF_IS(&r, i, HTTP_HEADER_NAMES, "\r\nServer\r\nLocation\r\nSet-Cookie\r\n"
 						 "Content-Type\r\nContent-Length\r\n\r\n");
-		BUF_IS(&r, i, HTTP_URI, NULL);
-		BUF_IS(&r, i, HTTP_USER_AGENT, NULL);
+		/* and its request's own buffers, for rules that mix them */
+		BUF_IS(&r, i, HTTP_URI, "/page");
+		BUF_IS(&r, i, HTTP_URI_RAW, "/page");
+		BUF_IS(&r, i, HTTP_METHOD, "GET");
+		BUF_IS(&r, i, HTTP_REQUEST_LINE, "GET /page HTTP/1.1");
+		BUF_IS(&r, i, HTTP_USER_AGENT, "u");
+		BUF_IS(&r, i, HTTP_HOST, "h.example");
+		BUF_IS(&r, i, HTTP_HOST_RAW, "h.example");
+		BUF_IS(&r, i, HTTP_REQUEST_HEADER, "Host: h.example\r\nUser-Agent: u\r\n");
+		BUF_IS(&r, i, HTTP_REQUEST_BODY, NULL);
+		BUF_IS(&r, i, HTTP_REFERER, NULL);
 		CU_ASSERT_EQUAL(r.pts[i].meta.status, 404);
 		CU_ASSERT_STRING_EQUAL(r.pts[i].meta.hostname, "h.example");
 		CU_ASSERT_STRING_EQUAL(r.pts[i].meta.url, "/page");
@@ -389,6 +398,133 @@ static void test_response_buffers(void)
 	BUF_IS(&r, 2, FILE_DATA, "hello");
 	CU_ASSERT_EQUAL(r.pts[1].meta.length, 0);
 	CU_ASSERT_EQUAL(r.pts[2].meta.length, 5);
+	rec_free(&r);
+	drop(s);
+}
+
+/* Both header blocks at their limit, 128 lines each (every derived line 2
+ * bytes longer than its raw one), Cookie and Set-Cookie present: the
+ * response point holds its own and its request's buffers uncut. */
+static void test_scratch_bound(void)
+{
+	struct http_config c;
+	struct rec r = { 0 };
+	struct http_state *s;
+	char req[4096], resp[4096], want[8192], rwant[8192];
+	size_t n = 0, m = 0, w = 0, rw = 0;
+
+	http_config_default(&c);
+	c.header_limit = 2048;
+	s = mk(&c);
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "GET /%%41");
+	while (n < 700)
+		req[n++] = 'u';
+	n += (size_t)snprintf(req + n, sizeof(req) - n, " HTTP/1.1\nCookie:k\nHost:h\n");
+	m += (size_t)snprintf(resp + m, sizeof(resp) - m, "HTTP/1.1 200 OK\nSet-Cookie:k\n");
+	for (int i = 0; i < 125; i++) {
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "q%03d:v\n", i);
+		m += (size_t)snprintf(resp + m, sizeof(resp) - m, "r%03d:v\n", i);
+		w += (size_t)snprintf(want + w, sizeof(want) - w, "q%03d: v\r\n", i);
+		rw += (size_t)snprintf(rwant + rw, sizeof(rwant) - rw, "r%03d: v\r\n", i);
+	}
+	rw += (size_t)snprintf(rwant + rw, sizeof(rwant) - rw, "Content-Length: 0\r\n");
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "\n");
+	m += (size_t)snprintf(resp + m, sizeof(resp) - m, "Content-Length: 0\n\n");
+	CU_ASSERT_FATAL(n <= 2048 && m <= 2048);
+	feedn(s, &r, 0, req, n);
+	feedn(s, &r, 1, resp, m);
+	CU_ASSERT_EQUAL_FATAL(r.npts, 2);
+	CU_ASSERT_EQUAL(r.ev[HTTP_EV_HEADER_TOO_LONG], 0);
+	for (int b = 0; b < RULE_BUF_MAX; b++) {
+		/* the request's own buffers, identical at both points */
+		if (b == RULE_BUF_HTTP_PROTOCOL || b == RULE_BUF_HTTP_HEADER ||
+		    b == RULE_BUF_HTTP_HEADER_RAW || b == RULE_BUF_HTTP_HEADER_NAMES ||
+		    b == RULE_BUF_HTTP_START || b == RULE_BUF_HTTP_COOKIE ||
+		    !r.pts[0].buf[b])
+			continue;
+		CU_ASSERT_PTR_NOT_NULL(r.pts[1].buf[b]);
+		CU_ASSERT_EQUAL(r.pts[1].len[b], r.pts[0].len[b]);
+		CU_ASSERT(r.pts[1].buf[b] && !memcmp(r.pts[0].buf[b], r.pts[1].buf[b],
+						   r.pts[0].len[b]));
+	}
+	/* "GET " and the "%41" decoded */
+	CU_ASSERT_EQUAL(r.pts[1].len[RULE_BUF_HTTP_URI], 700 - 4 - 2);
+	CU_ASSERT(r.pts[1].buf[RULE_BUF_HTTP_REQUEST_HEADER] &&
+		  strstr(r.pts[1].buf[RULE_BUF_HTTP_REQUEST_HEADER], want));
+	/* the response's own, whole */
+	BUF_IS(&r, 1, HTTP_HEADER, rwant);
+	CU_ASSERT_EQUAL(r.pts[1].len[RULE_BUF_HTTP_START],
+			strlen("HTTP/1.1 200 OK\r\nSet-Cookie: k\r\n") + rw + 2);
+	rec_free(&r);
+	drop(s);
+}
+
+/* A response point carries its request's buffers while the state holds
+ * them: until the next request's first byte. */
+static void test_response_has_request(void)
+{
+	struct rec r = { 0 };
+	struct http_state *s = mk(NULL);
+
+	/* a POST with a body; URI normalised as at the request point, and
+	 * its invalid escape not counted again */
+	feed(s, &r, 0, "POST /a/../up%zz HTTP/1.1\r\nHost: H.Example:8080\r\n"
+		       "Content-Length: 4\r\n\r\ndata");
+	CU_ASSERT_EQUAL(r.ev[HTTP_EV_URI_INVALID_ENCODING], 2);
+	feed(s, &r, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	CU_ASSERT_EQUAL_FATAL(r.npts, 4);
+	CU_ASSERT_EQUAL(r.ev[HTTP_EV_URI_INVALID_ENCODING], 2);
+	for (int i = 2; i < 4; i++) {
+		CU_ASSERT_EQUAL(r.pts[i].tx, 0);
+		BUF_IS(&r, i, HTTP_URI, "/up%zz");
+		BUF_IS(&r, i, HTTP_HOST, "h.example");
+		BUF_IS(&r, i, HTTP_REQUEST_BODY, "data");
+		BUF_IS(&r, i, HTTP_STAT_CODE, "200");
+		BUF_IS(&r, i, HTTP_CONTENT_LEN, "2");   /* the response's own */
+	}
+	BUF_IS(&r, 3, FILE_DATA, "ok");
+	/* a GET: its response has no request body (the POST's is gone) */
+	feed(s, &r, 0, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+	/* the next request's first byte ends the held one: a response that
+	 * arrives after it cannot pair buffers that are gone */
+	feed(s, &r, 0, "G");
+	feed(s, &r, 1, "HTTP/1.1 304 Not Modified\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(r.npts, 6);
+	CU_ASSERT_EQUAL(r.pts[5].tx, 1);
+	BUF_IS(&r, 5, HTTP_STAT_CODE, "304");
+	BUF_IS(&r, 5, HTTP_URI, NULL);
+	/* ... while the request after it pairs with its own response */
+	feed(s, &r, 0, "ET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+	feed(s, &r, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(r.npts, 8);
+	CU_ASSERT_EQUAL(r.pts[7].tx, 2);
+	BUF_IS(&r, 7, HTTP_URI, "/c");
+	BUF_IS(&r, 7, HTTP_METHOD, "GET");
+	BUF_IS(&r, 7, HTTP_REQUEST_BODY, NULL);
+	rec_free(&r);
+	drop(s);
+
+	/* the request body buffer is not reused for a GET */
+	s = mk(NULL);
+	feed(s, &r, 0, "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+	feed(s, &r, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	feed(s, &r, 0, "GET /g HTTP/1.1\r\nHost: x\r\n\r\n");
+	feed(s, &r, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(r.npts, 5);
+	BUF_IS(&r, 2, HTTP_REQUEST_BODY, "abc");
+	BUF_IS(&r, 4, HTTP_URI, "/g");
+	BUF_IS(&r, 4, HTTP_REQUEST_BODY, NULL);
+	rec_free(&r);
+	drop(s);
+
+	/* an HTTP/0.9 request: its line, no headers */
+	s = mk(NULL);
+	feed(s, &r, 0, "GET /old\r\n");
+	feed(s, &r, 1, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(r.npts, 2);
+	BUF_IS(&r, 1, HTTP_URI, "/old");
+	BUF_IS(&r, 1, HTTP_REQUEST_HEADER, NULL);
+	BUF_IS(&r, 1, HTTP_HOST, NULL);
 	rec_free(&r);
 	drop(s);
 }
@@ -429,7 +565,12 @@ static void test_pipelining(void)
 	BUF_IS(&r, 7, HTTP_STAT_CODE, "204");
 	CU_ASSERT_EQUAL(r.pts[6].tx, 1);
 	CU_ASSERT_EQUAL(r.pts[7].tx, 2);
-	/* responses carry their own request's metadata */
+	/* responses carry their own request's metadata; its buffers only
+	 * while the state holds them: the last request's */
+	BUF_IS(&r, 4, HTTP_URI, NULL);
+	BUF_IS(&r, 6, HTTP_URI, NULL);
+	BUF_IS(&r, 6, HTTP_REQUEST_BODY, NULL);
+	BUF_IS(&r, 7, HTTP_URI, "/three");
 	CU_ASSERT_STRING_EQUAL(r.pts[4].meta.url, "/one");
 	CU_ASSERT_STRING_EQUAL(r.pts[6].meta.url, "/two");
 	CU_ASSERT_STRING_EQUAL(r.pts[7].meta.url, "/three");
@@ -1186,6 +1327,8 @@ static void test_config(void)
 static const struct test_case buffer_cases[] = {
 	{ "request buffers", test_request_buffers },
 	{ "response buffers", test_response_buffers },
+	{ "response points carry their request", test_response_has_request },
+	{ "response point scratch holds both blocks", test_scratch_bound },
 	{ "folding and repeated headers", test_folding_and_repeats },
 	{ "bare LF line ends", test_bare_lf },
 	{ "uri normalisation", test_uri_normalisation },

@@ -873,9 +873,71 @@ static void test_buffers(void)
 	CU_ASSERT_EQUAL(opt(r, 0)->u.cmp.op, RULE_CMP_GT);
 	CU_ASSERT_EQUAL(opt(r, 0)->u.cmp.lo, 10);
 	CU_ASSERT_EQUAL(opt(r, 1)->type, RULE_OPT_APP);
-	CU_ASSERT_STRING_EQUAL(opt(r, 2)->u.app.value, "1.2");
+	CU_ASSERT_EQUAL(opt(r, 2)->type, RULE_OPT_TLS_VERSION);
 	CU_ASSERT_EQUAL(opt(r, 3)->buffer, RULE_BUF_HTTP_URI_RAW);
 	CU_ASSERT_EQUAL(opt(r, 3)->u.cmp.op, RULE_CMP_RANGE);
+}
+
+/* tls.version, ssl_version, ssl_state, app-layer-protocol: typed */
+static void test_app_keywords(void)
+{
+	const struct rule *r;
+	const struct rule_app_proto *ap;
+
+	r = one(P "tls.version:1.2; tls.version:\"1.0\"; tls.version:0x7f12; tls.version:1.3; sid:1;)");
+	CU_ASSERT_TRUE(r->flags & RULE_NEEDS_APP_LAYER);
+	CU_ASSERT_EQUAL(opt(r, 0)->type, RULE_OPT_TLS_VERSION);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.tls_version.ver, 0x0303);
+	CU_ASSERT_FALSE(opt(r, 0)->u.tls_version.raw);
+	CU_ASSERT_EQUAL(opt(r, 1)->u.tls_version.ver, 0x0301);
+	CU_ASSERT_EQUAL(opt(r, 2)->u.tls_version.ver, 0x7f12);
+	CU_ASSERT_TRUE(opt(r, 2)->u.tls_version.raw);
+	CU_ASSERT_EQUAL(opt(r, 3)->u.tls_version.ver, 0x0304);
+
+	r = one(P "ssl_version:sslv3, TLS1.0,!tls1.2; ssl_version:!tls1.3; sid:1;)");
+	CU_ASSERT_EQUAL(opt(r, 0)->type, RULE_OPT_SSL_VERSION);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.ssl_version.want, RULE_SSL_V3 | RULE_SSL_TLS10);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.ssl_version.deny, RULE_SSL_TLS12);
+	CU_ASSERT_EQUAL(opt(r, 1)->u.ssl_version.want, 0);
+	CU_ASSERT_EQUAL(opt(r, 1)->u.ssl_version.deny, RULE_SSL_TLS13);
+
+	r = one(P "ssl_state:client_hello; ssl_state:server_hello | !client_keyx,server_keyx; "
+		"ssl_state:!unknown; sid:1;)");
+	CU_ASSERT_EQUAL(opt(r, 0)->type, RULE_OPT_SSL_STATE);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.ssl_state.states, RULE_SSL_CLIENT_HELLO);
+	CU_ASSERT_EQUAL(opt(r, 0)->u.ssl_state.negated, 0);
+	CU_ASSERT_EQUAL(opt(r, 1)->u.ssl_state.states,
+			RULE_SSL_SERVER_HELLO | RULE_SSL_CLIENT_KEYX | RULE_SSL_SERVER_KEYX);
+	CU_ASSERT_EQUAL(opt(r, 1)->u.ssl_state.negated, RULE_SSL_CLIENT_KEYX);
+	CU_ASSERT_EQUAL(opt(r, 2)->u.ssl_state.states, RULE_SSL_UNKNOWN);
+	CU_ASSERT_EQUAL(opt(r, 2)->u.ssl_state.negated, RULE_SSL_UNKNOWN);
+
+	r = one(P "app-layer-protocol:http; app-layer-protocol:!tls,to_client; "
+		"app-layer-protocol:unknown|dns, exact, either; app-layer-protocol:http1,original; "
+		"app-layer-protocol:!ssh; app-layer-protocol:failed,final; sid:1;)");
+	CU_ASSERT_TRUE(r->flags & RULE_NEEDS_APP_LAYER);
+	ap = &opt(r, 0)->u.app_proto;
+	CU_ASSERT_EQUAL(opt(r, 0)->type, RULE_OPT_APP_PROTO);
+	CU_ASSERT_EQUAL(ap->protos, RULE_ALP_HTTP);
+	CU_ASSERT_EQUAL(ap->mode, RULE_ALP_DIRECTION);
+	CU_ASSERT_FALSE(ap->negated || ap->exact || ap->undetected);
+	ap = &opt(r, 1)->u.app_proto;
+	CU_ASSERT_EQUAL(ap->protos, RULE_ALP_TLS);
+	CU_ASSERT_TRUE(ap->negated);
+	CU_ASSERT_EQUAL(ap->mode, RULE_ALP_TO_CLIENT);
+	ap = &opt(r, 2)->u.app_proto;
+	CU_ASSERT_EQUAL(ap->protos, RULE_ALP_UNKNOWN | RULE_ALP_DNS);
+	CU_ASSERT_TRUE(ap->exact);
+	CU_ASSERT_EQUAL(ap->mode, RULE_ALP_EITHER);
+	ap = &opt(r, 3)->u.app_proto;
+	CU_ASSERT_EQUAL(ap->protos, RULE_ALP_HTTP);
+	CU_ASSERT_EQUAL(ap->mode, RULE_ALP_FINAL);
+	ap = &opt(r, 4)->u.app_proto;
+	CU_ASSERT_TRUE(ap->undetected && ap->negated);
+	CU_ASSERT_EQUAL(ap->protos, 0);
+	ap = &opt(r, 5)->u.app_proto;
+	CU_ASSERT_EQUAL(ap->protos, RULE_ALP_FAILED);
+	CU_ASSERT_EQUAL(ap->mode, RULE_ALP_FINAL);
 }
 
 /* ---- pcre and byte_* ------------------------------------------------------------ */
@@ -1317,6 +1379,7 @@ static const struct test_case option_cases[] = {
 	{ "content with variables", test_content_vars },
 	{ "snort 3 content", test_snort3_content },
 	{ "buffers", test_buffers },
+	{ "tls and app-layer-protocol keywords", test_app_keywords },
 	{ "pcre", test_pcre },
 	{ "byte_test", test_byte_test },
 	{ "byte_jump and byte_extract", test_byte_jump_extract },
@@ -1338,6 +1401,24 @@ static const struct {
 } error_cases[] = {
 	{ "alert tcp any any -> any any (nocase; sid:1;)",
 	  "t.rules:1:31: nocase: needs a preceding content" },
+	{ "alert tls any any -> any any (tls.version:1.4; sid:1;)",
+	  "t.rules:1:43: tls.version: expected 1.0, 1.1, 1.2, 1.3 or 0xHHHH, got '1.4'" },
+	{ "alert tls any any -> any any (tls.version:0x12; sid:1;)",
+	  "t.rules:1:43: tls.version: expected 1.0, 1.1, 1.2, 1.3 or 0xHHHH, got '0x12'" },
+	{ "alert tls any any -> any any (ssl_version:tls1.2,tls2; sid:1;)",
+	  "t.rules:1:50: ssl_version: unknown version 'tls2' (sslv2, sslv3, tls1.0, tls1.1, tls1.2, tls1.3)" },
+	{ "alert tls any any -> any any (ssl_version:tls1.2,!tls1.2; sid:1;)",
+	  "t.rules:1:51: ssl_version: 'tls1.2' named twice" },
+	{ "alert tls any any -> any any (ssl_state:client_hello|serverhello; sid:1;)",
+	  "t.rules:1:54: ssl_state: unknown state 'serverhello' (client_hello, server_hello, client_keyx, server_keyx, unknown)" },
+	{ "alert tcp any any -> any any (app-layer-protocol:htp; sid:1;)",
+	  "t.rules:1:50: app-layer-protocol: unknown protocol 'htp'" },
+	{ "alert tcp any any -> any any (app-layer-protocol:!unknown; sid:1;)",
+	  "t.rules:1:51: app-layer-protocol: unknown cannot be negated" },
+	{ "alert tcp any any -> any any (app-layer-protocol:http,to_server,final; sid:1;)",
+	  "t.rules:1:65: app-layer-protocol: more than one mode" },
+	{ "alert tcp any any -> any any (app-layer-protocol:http,last; sid:1;)",
+	  "t.rules:1:55: app-layer-protocol: unknown qualifier 'last' (direction, to_server, to_client, either, final, original, exact)" },
 	{ "alert tcp any any -> any any (content:\"a\"; depth:0; sid:1;)",
 	  "t.rules:1:50: depth: depth must be greater than 0" },
 	{ "alert tcp any any -> any any (content:\"a\"; offset:-1; sid:1;)",

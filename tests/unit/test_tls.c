@@ -29,6 +29,7 @@ struct rec {
 		uint32_t certlen;
 		char version[16];
 		uint8_t dir;
+		uint8_t hs;
 	} r[MAXREC];
 	unsigned events[TLS_EV_MAX];
 };
@@ -67,6 +68,7 @@ static void on_inspect(void *arg, const struct app_inspect *in)
 	r->r[i].certlen = in->buf[RULE_BUF_TLS_CERTS].p ? in->buf[RULE_BUF_TLS_CERTS].len : 0;
 	memcpy(r->r[i].version, in->meta->u.tls.version, 16);
 	r->r[i].dir = in->dir;
+	r->r[i].hs = in->tls_hs;
 }
 
 static void on_event(void *arg, unsigned ev)
@@ -162,7 +164,8 @@ static uint32_t grease_client_hello(struct bld *hs)
 	put16(hs, 10); put16(hs, 8);            /* supported_groups */
 	put16(hs, 6); put16(hs, 0x0a0a); put16(hs, 29); put16(hs, 23);
 	put16(hs, 11); put16(hs, 2); put8(hs, 1); put8(hs, 0);
-	put16(hs, 43); put16(hs, 5); put8(hs, 4); put16(hs, 0x0304); put16(hs, 0x0303);
+	put16(hs, 43); put16(hs, 7); put8(hs, 6);   /* supported_versions */
+	put16(hs, 0x7a7a); put16(hs, 0x0304); put16(hs, 0x0303);
 	hs->b[ext_at] = (uint8_t)((hs->n - ext_at - 2) >> 8);
 	hs->b[ext_at + 1] = (uint8_t)(hs->n - ext_at - 2);
 	hs->b[len_at] = 0;
@@ -424,6 +427,95 @@ static void test_hello_retry(void)
 	free(st);
 }
 
+/* What tls.version, ssl_version and ssl_state read: the record layer's
+ * version until the hello, then the hello's; the handshake messages of
+ * the current call, kept across calls while a record goes on. */
+static void test_detection_view(void)
+{
+	struct tls_state *st = new_state();
+	static struct bld hs, srv;
+	struct rec r = { 0 };
+	uint8_t b[600];
+	uint32_t n = hex(ch_hex, b, sizeof(b));
+	static const uint8_t skx[] = { 22, 3, 3, 0, 8, 12, 0, 0, 4, 1, 2, 3, 4,
+				       22, 3, 3, 0, 4, 14, 0, 0, 0 };
+	static const uint8_t ckx[] = { 22, 3, 3, 0, 6, 16, 0, 0, 2, 0, 0 };
+	static const uint8_t odd[] = { 22, 3, 3, 0, 4, 99, 0, 0, 0 };
+
+	CU_ASSERT_EQUAL(tls_dir_version(st, 0), 0);
+	/* the record header alone: its version (firefox writes 0x0301) */
+	tls_parse(st, 0, b, 7, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 0), 0x0301);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 0), 0);
+	/* the rest of the record (a call inside it): the ClientHello's
+	 * legacy 0x0303, then the first of its supported_versions */
+	tls_parse(st, 0, b + 7, n - 7, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(st->client_version, 0x0303);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 0), 0x0304);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 0), RULE_SSL_CLIENT_HELLO);
+	CU_ASSERT_EQUAL_FATAL(r.n, 1);
+	CU_ASSERT_EQUAL(r.r[0].hs, 1);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 1), 0);
+
+	/* server: ServerHello and a certificate record cut in two calls */
+	hs.n = srv.n = 0;
+	n = hex(sh_hex, b, sizeof(b));
+	putn(&srv, b, n);
+	certificate_msg(&hs);
+	records(&srv, 22, hs.b, hs.n, 16384);
+	tls_parse(st, 1, srv.b, n + 100, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 1), 0x0303);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 1), RULE_SSL_SERVER_HELLO);
+	tls_parse(st, 1, srv.b + n + 100, srv.n - n - 100, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 1), RULE_SSL_SERVER_HELLO);
+	CU_ASSERT_EQUAL_FATAL(r.n, 4);
+	CU_ASSERT_EQUAL(r.r[1].hs, 2);
+	CU_ASSERT_EQUAL(r.r[2].hs, 11);
+	/* a new call on a record boundary starts over: ServerKeyExchange
+	 * and ServerHelloDone; the key exchange is a point of its own */
+	tls_parse(st, 1, skx, sizeof(skx), on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 1), RULE_SSL_SERVER_KEYX);
+	CU_ASSERT_EQUAL_FATAL(r.n, 5);
+	CU_ASSERT_EQUAL(r.r[4].hs, 12);
+	CU_ASSERT_EQUAL(r.r[4].dir, 1);
+	CU_ASSERT_EQUAL(r.r[4].certlen, 0);
+	CU_ASSERT_STRING_EQUAL(r.r[4].ja3s, "");
+	/* the hello fixed the version: later records do not change it */
+	CU_ASSERT_EQUAL(tls_dir_version(st, 1), 0x0303);
+	tls_parse(st, 0, ckx, sizeof(ckx), on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 0), RULE_SSL_CLIENT_KEYX);
+	CU_ASSERT_EQUAL_FATAL(r.n, 6);
+	CU_ASSERT_EQUAL(r.r[5].hs, 16);
+	CU_ASSERT_EQUAL(r.r[5].dir, 0);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 0), 0x0304);
+	CU_ASSERT_EQUAL(total_events(&r), 0);
+	/* an unknown handshake type */
+	tls_parse(st, 0, odd, sizeof(odd), on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_cur_states(st, 0), RULE_SSL_UNKNOWN);
+	CU_ASSERT_EQUAL(r.events[TLS_EV_INVALID_HANDSHAKE_MESSAGE], 1);
+
+	/* TLS 1.3: supported_versions decides the server's version */
+	tls_state_init(st);
+	hs.n = srv.n = 0;
+	server_hello(&hs, 0x0304, false);
+	records(&srv, 22, hs.b, hs.n, 16384);
+	tls_parse(st, 1, srv.b, srv.n, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 1), 0x0304);
+	/* a draft version too; and GREASE is no client version */
+	tls_state_init(st);
+	hs.n = srv.n = 0;
+	server_hello(&hs, 0x7f17, false);
+	records(&srv, 22, hs.b, hs.n, 16384);
+	tls_parse(st, 1, srv.b, srv.n, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 1), 0x7f17);
+	hs.n = srv.n = 0;
+	grease_client_hello(&hs);
+	records(&srv, 22, hs.b, hs.n, 16384);
+	tls_parse(st, 0, srv.b, srv.n, on_inspect, on_event, &r);
+	CU_ASSERT_EQUAL(tls_dir_version(st, 0), 0x0304);
+	free(st);
+}
+
 static void test_ccs_tls12(void)
 {
 	/* before 1.3, handshake records after CCS are encrypted Finished
@@ -596,6 +688,7 @@ static const struct test_case tls_cases[] = {
 	{ "split at every byte", test_split_every_byte },
 	{ "GREASE left out; TLS 1.3", test_grease_and_tls13 },
 	{ "HelloRetryRequest", test_hello_retry },
+	{ "versions and states for detection", test_detection_view },
 	{ "TLS 1.2 CCS ends parsing", test_ccs_tls12 },
 	{ "X.509 names as Suricata prints them", test_name_print },
 	{ "malformed input", test_malformed },
