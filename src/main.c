@@ -984,6 +984,19 @@ int main(int argc, char **argv)
 			   (unsigned long long)es.skipped_threshold,
 			   (unsigned long long)es.skipped_pcre,
 			   (unsigned long long)es.skipped_keyword);
+		{
+			char line[1024];
+			size_t used = 0;
+			const char *kw;
+			uint32_t cnt;
+
+			for (unsigned i = 0; detect_engine_skipped(engine, i, &kw, &cnt) &&
+					     used < sizeof(line) - 64; i++)
+				used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s (%u)",
+							 i ? ", " : "", kw, cnt);
+			if (used)
+				log_notice("skipped rules by keyword: %s", line);
+		}
 		log_info("detection engine built in %.3f s (%.1f MiB of Hyperscan databases; "
 			 "cache %s: %llu loaded, %llu compiled)",
 			 es.build_us / 1e6, es.hs_bytes / 1048576.0,

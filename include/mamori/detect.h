@@ -77,6 +77,10 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 					  char *err, size_t errlen);
 void detect_engine_free(struct detect_engine *e);
 void detect_engine_info(const struct detect_engine *e, struct detect_engine_stats *st);
+/* The skipped rules by the keyword at fault, most first: the i-th entry's
+ * keyword and rule count; false past the end. */
+bool detect_engine_skipped(const struct detect_engine *e, unsigned i, const char **kw,
+			   uint32_t *n);
 
 /* One per worker; NULL when memory runs out. Counters go to st when given
  * (a worker keeps one block across rule reloads), else to the thread's
@@ -246,9 +250,10 @@ struct detect_vctx {
 #define DETECT_XBUF_MAX 65536
 
 /* Check support and compile a rule; allocates dr's arrays. Returns
- * DETECT_OK, or why the rule is skipped (dr then holds nothing). */
+ * DETECT_OK, or why the rule is skipped (dr then holds nothing) with
+ * *skip_kw (when given) naming the keyword at fault. */
 enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *r,
-				     uint32_t *max_ovec);
+				     uint32_t *max_ovec, const char **skip_kw);
 void detect_rule_release(struct detect_rule *dr);
 
 int detect_vctx_init(struct detect_vctx *v, uint32_t max_ovec);

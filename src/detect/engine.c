@@ -103,6 +103,8 @@ struct app_group {
 	bool resp_scan[RULE_BUF_MAX];
 };
 
+#define SKIP_KW_MAX 48
+
 struct detect_engine {
 	struct detect_rule *rules;      /* active rules, in rule order */
 	uint32_t nrules;
@@ -113,6 +115,12 @@ struct detect_engine {
 	bool has_thresh;                /* some active rule has a threshold */
 	bool has_unique;                /* ... a detection_filter unique_on */
 	bool has_stream;                /* some TCP rule matches streams */
+	/* skipped rules by keyword (detect_engine_skipped), most first */
+	struct skip_kw {
+		char kw[40];
+		uint32_t n;
+	} skip[SKIP_KW_MAX];
+	unsigned nskip;
 	uint32_t carry;                 /* stream bytes rescanned (<= FLOW_CARRY_MAX) */
 	struct detect_engine_stats st;
 };
@@ -947,6 +955,42 @@ out:
 	return rc;
 }
 
+/* Count a skipped rule under its keyword (the last slot takes the rest). */
+static void skip_count(struct detect_engine *e, const char *kw)
+{
+	unsigned i;
+
+	if (!kw || !*kw)
+		kw = "?";
+	for (i = 0; i < e->nskip; i++)
+		if (!strcmp(e->skip[i].kw, kw))
+			break;
+	if (i == e->nskip) {
+		if (e->nskip == SKIP_KW_MAX)
+			i = SKIP_KW_MAX - 1;
+		else
+			snprintf(e->skip[e->nskip++].kw, sizeof(e->skip[0].kw), "%s", kw);
+	}
+	e->skip[i].n++;
+	/* keep it sorted, most first */
+	while (i > 0 && e->skip[i].n > e->skip[i - 1].n) {
+		struct skip_kw tmp = e->skip[i];
+
+		e->skip[i] = e->skip[i - 1];
+		e->skip[--i] = tmp;
+	}
+}
+
+bool detect_engine_skipped(const struct detect_engine *e, unsigned i, const char **kw,
+			   uint32_t *n)
+{
+	if (i >= e->nskip)
+		return false;
+	*kw = e->skip[i].kw;
+	*n = e->skip[i].n;
+	return true;
+}
+
 struct detect_engine *detect_engine_build(const struct ruleset *rs,
 					  const struct detect_engine_config *cfg,
 					  char *err, size_t errlen)
@@ -967,10 +1011,13 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 		for (size_t i = 0; i < total; i++) {
 			const struct rule *r = ruleset_rule(rs, i);
 			enum detect_skip why;
+			const char *kw;
 
 			if (action_rank(r->action) != rank)
 				continue;
-			why = detect_rule_prepare(&e->rules[n], r, &e->max_ovec);
+			why = detect_rule_prepare(&e->rules[n], r, &e->max_ovec, &kw);
+			if (why != DETECT_OK)
+				skip_count(e, kw);
 			switch (why) {
 			case DETECT_OK:
 				n++;
@@ -1022,6 +1069,11 @@ struct detect_engine *detect_engine_build(const struct ruleset *rs,
 			e->has_thresh = true;
 		if (r->detection_filter.unique_on)
 			e->has_unique = true;
+		/* stream_size reads the sequence numbers reassembly tracks:
+		 * keep it going for every TCP flow */
+		for (uint32_t k = 0; k < r->nopts; k++)
+			if (r->opts[k].type == RULE_OPT_STREAM_SIZE)
+				e->has_stream = true;
 	}
 	for (int g = 0; g < GROUP_MAX; g++) {
 		size_t sz = 0;

@@ -232,17 +232,44 @@ static bool bits_supported(const struct rule_bits *b)
 	return true;
 }
 
-/* Why a rule cannot run, before anything is compiled. */
-static enum detect_skip rule_support(const struct rule *r)
+/* The keyword an option was written with, for the skip report. */
+static const char *opt_keyword(const struct rule_opt *o)
+{
+	switch (o->type) {
+	case RULE_OPT_BASE64_DECODE: return "base64_decode";
+	case RULE_OPT_TRANSFORM: return o->u.transform.name;
+	case RULE_OPT_FLOWBITS: return "flowbits";
+	case RULE_OPT_XBITS: return "xbits";
+	case RULE_OPT_FLOWINT: return "flowint";
+	case RULE_OPT_FRAGBITS: return "fragbits";
+	case RULE_OPT_FRAGOFFSET: return "fragoffset";
+	case RULE_OPT_IPOPTS: return "ipopts";
+	case RULE_OPT_STREAM_SIZE: return "stream_size";
+	case RULE_OPT_APP: return o->u.app.name;
+	case RULE_OPT_TLS_VERSION: return "tls.version";
+	case RULE_OPT_SSL_VERSION: return "ssl_version";
+	case RULE_OPT_SSL_STATE: return "ssl_state";
+	case RULE_OPT_APP_PROTO: return "app-layer-protocol";
+	default: return rule_buffer_name((enum rule_buffer)o->buffer);
+	}
+}
+
+/* Why a rule cannot run, before anything is compiled; *kw names the
+ * keyword at fault. */
+static enum detect_skip rule_support(const struct rule *r, const char **kw)
 {
 	uint8_t app = APP_PROTO_UNKNOWN;
 
+
 	if (!detect_thresh_supported(&r->threshold) ||
-	    !detect_thresh_supported(&r->detection_filter))
+	    !detect_thresh_supported(&r->detection_filter)) {
+		*kw = "threshold";
 		return DETECT_SKIP_THRESHOLD;
+	}
 	for (uint32_t i = 0; i < r->nopts; i++) {
 		const struct rule_opt *o = &r->opts[i];
 
+		*kw = opt_keyword(o);
 		switch (o->type) {
 		case RULE_OPT_CONTENT:
 		case RULE_OPT_PCRE:
@@ -279,6 +306,7 @@ static enum detect_skip rule_support(const struct rule *r)
 		case RULE_OPT_ICODE:
 		case RULE_OPT_ICMP_ID:
 		case RULE_OPT_ICMP_SEQ:
+		case RULE_OPT_STREAM_SIZE:
 			break;
 		case RULE_OPT_FLOWBITS:
 			if (!bits_supported(&o->u.bits))
@@ -315,11 +343,11 @@ static enum detect_skip rule_support(const struct rule *r)
 		case RULE_OPT_APP:
 			return DETECT_SKIP_APP_LAYER;
 		default:
-			/* base64, transforms, fragbits, fragoffset, ipopts,
-			 * stream_size */
+			/* base64, transforms, fragbits, fragoffset, ipopts */
 			return DETECT_SKIP_KEYWORD;
 		}
 	}
+	*kw = NULL;
 	return DETECT_OK;
 }
 
@@ -398,9 +426,10 @@ static bool vars_defined_in_order(const struct rule *r, const uint16_t *chain, u
  * its own inspection.
  */
 enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *r,
-				     uint32_t *max_ovec)
+				     uint32_t *max_ovec, const char **skip_kw)
 {
-	enum detect_skip why = rule_support(r);
+	const char *kw = NULL;
+	enum detect_skip why = rule_support(r, &kw);
 	uint16_t *chain = NULL;
 	bool *retry = NULL;
 	void **re = NULL;
@@ -409,6 +438,8 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	bool tls_kw = false, alp = false;
 
 	memset(dr, 0, sizeof(*dr));
+	if (skip_kw)
+		*skip_kw = kw;
 	if (why != DETECT_OK)
 		return why;
 	if (r->nopts) {
@@ -475,6 +506,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 
 				if (!code) {
 					why = DETECT_SKIP_PCRE;
+					kw = "pcre";
 					goto fail;
 				}
 				/* no JIT (unsupported CPU, SELinux): the
@@ -495,6 +527,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 				continue;
 			if (segs[nsegs].nxforms == DETECT_MAX_XFORMS) {
 				why = DETECT_SKIP_KEYWORD;
+				kw = "transforms (more than 4 on a buffer)";
 				goto fail;
 			}
 			segs[nsegs].xforms[segs[nsegs].nxforms++] =
@@ -535,6 +568,7 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 	 * value not yet set, so it is not run. */
 	if (!vars_defined_in_order(r, chain, n)) {
 		why = DETECT_SKIP_KEYWORD;
+		kw = "byte_extract";
 		goto fail;
 	}
 	dr->r = r;
@@ -549,7 +583,10 @@ enum detect_skip detect_rule_prepare(struct detect_rule *dr, const struct rule *
 nomem:
 	/* startup only: a rule that cannot get memory is skipped, counted */
 	why = DETECT_SKIP_KEYWORD;
+	kw = "out of memory";
 fail:
+	if (skip_kw)
+		*skip_kw = kw;
 	for (uint16_t i = 0; re && i < n; i++)
 		pcre2_code_free(re[i]);
 	free(chain);
@@ -622,7 +659,34 @@ static bool is_icmp(const struct packet *p)
 	return p->proto == 1 || p->proto == 58;
 }
 
-static bool hdr_match(const struct rule *r, const struct packet *p)
+/*
+ * stream_size: the bytes a side has sent by sequence numbers (next
+ * expected sequence - ISN, so the SYN counts one, as in Suricata), after
+ * the current packet; server is the responder's side. Without a tracked
+ * TCP session (no stream has started either way) nothing matches.
+ */
+static bool stream_size_match(const struct rule_stream_size *ss, const struct flow *f)
+{
+	const struct stream_dir *cl, *sv;
+	uint64_t c, s;
+
+	if (!f || f->key.proto != 6)
+		return false;
+	cl = &f->app.stream[FLOW_TOSERVER];
+	sv = &f->app.stream[FLOW_TOCLIENT];
+	if (!((cl->flags | sv->flags) & STREAM_DIR_INIT))
+		return false;
+	c = (cl->flags & STREAM_DIR_INIT) ? (uint32_t)(cl->next_seq - cl->isn) : 0;
+	s = (sv->flags & STREAM_DIR_INIT) ? (uint32_t)(sv->next_seq - sv->isn) : 0;
+	switch (ss->side) {
+	case RULE_STREAM_SERVER: return rule_cmp_eval(&ss->cmp, s);
+	case RULE_STREAM_CLIENT: return rule_cmp_eval(&ss->cmp, c);
+	case RULE_STREAM_BOTH: return rule_cmp_eval(&ss->cmp, s) && rule_cmp_eval(&ss->cmp, c);
+	default: return rule_cmp_eval(&ss->cmp, s) || rule_cmp_eval(&ss->cmp, c);
+	}
+}
+
+static bool hdr_match(const struct rule *r, const struct packet *p, const struct flow *f)
 {
 	for (uint32_t i = 0; i < r->nopts; i++) {
 		const struct rule_opt *o = &r->opts[i];
@@ -684,6 +748,10 @@ static bool hdr_match(const struct rule *r, const struct packet *p)
 			break;
 		case RULE_OPT_ICMP_SEQ:
 			if (!is_icmp(p) || !rule_cmp_eval(c, p->icmp_seq))
+				return false;
+			break;
+		case RULE_OPT_STREAM_SIZE:
+			if (!stream_size_match(&o->u.stream_size, f))
 				return false;
 			break;
 		default:
@@ -1362,7 +1430,7 @@ bool detect_rule_verify(const struct detect_rule *dr, struct detect_vctx *v,
 		return false;
 	if ((dr->r->flow & RULE_FLOW_NO_FRAG) && (p->flags & PKT_REASSEMBLED))
 		return false;
-	if (dr->has_hdr_opts && !hdr_match(dr->r, p))
+	if (dr->has_hdr_opts && !hdr_match(dr->r, p, f))
 		return false;
 	/* every option is a plain AND, so testing the bits before the
 	 * payload gives the same answer as rule order, only cheaper */

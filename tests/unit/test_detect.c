@@ -1200,7 +1200,7 @@ static void test_skip_counters(void)
 	env_open(&v, "alert ssh any any -> any any (ssh.proto; content:\"2.0\"; sid:1;)\n"
 		     R "(xbits:isset,x,track ip_src; sid:2;)\n"
 		     R "(content:\"x\"; threshold:type backoff, track by_flow, count 1, multiplier 10; sid:3;)\n"
-		     R "(content:\"x\"; stream_size:client,>,5; sid:4;)\n"
+		     R "(content:\"x\"; fragbits:M; sid:4;)\n"
 		     R "(content:\"x\"; sid:5;)\n"
 		     R "(pcre:\"/(unclosed/\"; sid:6;)\n");
 	detect_engine_info(v.e, &st);
@@ -1214,6 +1214,19 @@ static void test_skip_counters(void)
 	CU_ASSERT_EQUAL(st.skipped_keyword, 1);
 	CU_ASSERT_EQUAL(st.skipped_pcre, 1);
 	EXPECT(run_s(&v, "x"), "5");
+	/* the skipped rules by keyword (one each; order among equals is
+	 * the order of first sight) */
+	{
+		const char *kw;
+		uint32_t n;
+		char all[256] = "";
+
+		for (unsigned i = 0; detect_engine_skipped(v.e, i, &kw, &n); i++) {
+			CU_ASSERT_EQUAL(n, 1);
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? "," : "", kw);
+		}
+		EXPECT(all, "ssh.proto,xbits,fragbits,pcre");
+	}
 	env_close(&v);
 }
 
@@ -1637,6 +1650,36 @@ static void test_stream_flood(void)
 	env_close(&v);
 }
 
+static void test_stream_size(void)
+{
+	struct env v;
+	struct flow f;
+	struct tpkt t;
+
+	memset(&f, 0, sizeof(f));
+	f.key.proto = 6;
+	env_open(&v, R "(stream_size:client,=,1; sid:1;)\n"
+		     R "(stream_size:server,<,5; sid:2;)\n"
+		     R "(stream_size:both,>,3; sid:3;)\n"
+		     R "(stream_size:either,>,3; sid:4;)\n");
+	/* no session tracked: nothing */
+	EXPECT(run(&v, tcp_s(&t, "x"), &f, FLOW_TOSERVER), "");
+	/* the client's SYN only: its side counts one */
+	f.app.stream[FLOW_TOSERVER].flags = STREAM_DIR_INIT;
+	f.app.stream[FLOW_TOSERVER].isn = 0xfffffff0u;
+	f.app.stream[FLOW_TOSERVER].next_seq = 0xfffffff1u;
+	EXPECT(run(&v, tcp_s(&t, "x"), &f, FLOW_TOSERVER), "1,2");
+	/* ten bytes sent (across the sequence wrap), the server's SYN-ACK */
+	f.app.stream[FLOW_TOSERVER].next_seq = 0xfffffff0u + 11;
+	f.app.stream[FLOW_TOCLIENT].flags = STREAM_DIR_INIT;
+	f.app.stream[FLOW_TOCLIENT].isn = 500;
+	f.app.stream[FLOW_TOCLIENT].next_seq = 501;
+	EXPECT(run(&v, tcp_s(&t, "x"), &f, FLOW_TOSERVER), "2,4");
+	f.app.stream[FLOW_TOCLIENT].next_seq = 510;
+	EXPECT(run(&v, tcp_s(&t, "x"), &f, FLOW_TOSERVER), "3,4");
+	env_close(&v);
+}
+
 static void test_stream_held_and_retrans(void)
 {
 	struct env v;
@@ -1729,6 +1772,7 @@ static const struct test_case header_cases[] = {
 	{ "stream: held data, retransmissions, flow end", test_stream_held_and_retrans },
 	{ "stream: a match in the carry hides no later one", test_stream_seam },
 	{ "stream: a flood of matches falls back to the seam scan", test_stream_flood },
+	{ "stream_size", test_stream_size },
 	{ "stream: windows over 64 KiB", test_stream_big },
 	{ "stream: which rules match streams", test_stream_modes },
 	{ NULL, NULL }
