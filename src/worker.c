@@ -733,10 +733,22 @@ int worker_alert_app(struct worker *w, const struct packet *p, const struct flow
 	if (f)
 		event_set_flow(w, ev, f);
 	n = p->payload_len < EVENT_PAYLOAD_MAX ? p->payload_len : EVENT_PAYLOAD_MAX;
-	if (p->payload_off && (uint32_t)p->payload_off + n <= p->caplen)
+	if (alert->stream && w->det) {
+		/* a stream match: the reassembled bytes it matched, as
+		 * Suricata logs the stream for one (from the window's start:
+		 * a match across the boundary sits there) */
+		const uint8_t *sb;
+		uint32_t sl;
+
+		detect_alert_window(w->det, &sb, &sl);
+		n = (uint16_t)(sl < EVENT_PAYLOAD_MAX ? sl : EVENT_PAYLOAD_MAX);
+		if (n)
+			memcpy(ev->payload, sb, n);
+	} else if (p->payload_off && (uint32_t)p->payload_off + n <= p->caplen) {
 		memcpy(ev->payload, p->data + p->payload_off, n);
-	else
+	} else {
 		n = 0;
+	}
 	ev->payload_len = n;
 	spsc_ring_commit(&w->events);
 	w->ctr.events++;

@@ -134,6 +134,9 @@ unsigned detect_packet(struct detect_thread *t, const struct packet *p, struct f
  * inspected at once against p.
  */
 bool detect_has_stream(const struct detect_thread *t);
+/* During an alert callback for a stream match (event_alert.stream): the
+ * window the rule matched, carry first. */
+void detect_alert_window(const struct detect_thread *t, const uint8_t **buf, uint32_t *len);
 void detect_stream_begin(struct detect_thread *t, const struct packet *p, struct flow *f,
 			 enum flow_dir dir);
 /* flags: stream.h STREAM_GAP (bytes were lost before data: the carry is

@@ -31,6 +31,8 @@ struct event_alert {
 	uint32_t gid, sid, rev;
 	uint8_t severity;          /* 1 (high) .. 4 */
 	uint8_t action;            /* enum alert_action */
+	uint8_t stream;            /* matched on reassembled stream bytes (the
+				    * record's payload then holds those) */
 	char signature[EVENT_SIG_MAX];
 	char category[EVENT_CATEGORY_MAX];
 	/* metadata as a ready JSON object body, e.g. "\"k\":[\"v\"]"; "" = none */

@@ -1452,6 +1452,7 @@ static bool run_rule(struct detect_thread *t, const struct detect_rule *dr,
 	if (!detect_thresh_allow(t->thresh, t->st, dr->r, p, f))
 		return false;
 	fill_alert(&t->alert, dr->r);
+	t->alert.stream = t->v.raw != NULL;
 	(*alerts)++;
 	t->st->alerts++;
 	if (t->v.raw)
@@ -1745,6 +1746,12 @@ static void window_flush(struct detect_thread *t, detect_alert_fn cb, void *arg)
 	memmove(t->win, t->win + t->wlen - k, k);
 	t->wlen = t->wcarry = k;
 	t->wdirect = false;
+}
+
+void detect_alert_window(const struct detect_thread *t, const uint8_t **buf, uint32_t *len)
+{
+	*buf = t->v.raw;
+	*len = t->v.raw ? t->v.raw_len : 0;
 }
 
 bool detect_has_stream(const struct detect_thread *t)

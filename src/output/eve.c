@@ -448,6 +448,11 @@ static void eve_alert_body(struct json_buf *j, const struct eve_ctx *ctx,
 		json_key(j, "payload", first);
 		json_base64(j, ev->payload, plen);
 	}
+	/* with payloads logged, say whose bytes they are (Suricata's field) */
+	if ((ctx->log_payload || ctx->log_payload_printable) && ev->type == EVENT_ALERT) {
+		json_key(j, "stream", first);
+		json_raw(j, ev->alert.stream ? "1" : "0", 1);
+	}
 	if (ctx->log_payload_printable && plen) {
 		char pr[EVENT_PAYLOAD_MAX];
 

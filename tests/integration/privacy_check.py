@@ -44,7 +44,8 @@ for line in open(dump):
         got[ident(r)] = r
 
 check(set(eve) == set(got), "every alert arrived (%d in eve.json, %d on the topic)" % (len(eve), len(got)))
-with_payload = sum(1 for r in got.values() if "payload" in r or "payload_printable" in r)
+with_payload = sum(1 for r in got.values()
+                   if "payload" in r or "payload_printable" in r or "stream" in r)
 check(with_payload == 0, "no payload fields (%d with)" % with_payload)
 eve_payload = sum(1 for r in eve.values() if "payload" in r)
 check(eve_payload > 0, "eve.json itself has payloads (%d)" % eve_payload)
@@ -67,7 +68,8 @@ for k, e in eve.items():
             outside_n += 1
             if g[f] != e[f]:
                 wrong += 1
-    rest_e = {x: y for x, y in e.items() if x not in ("src_ip", "dest_ip", "payload", "payload_printable")}
+    rest_e = {x: y for x, y in e.items()
+              if x not in ("src_ip", "dest_ip", "payload", "payload_printable", "stream")}
     rest_g = {x: y for x, y in g.items() if x not in ("src_ip", "dest_ip")}
     if rest_e != rest_g:
         other += 1

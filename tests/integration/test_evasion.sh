@@ -60,4 +60,18 @@ expect s_overlap "20:1 22:1 23:1" "overlapping segments with the same bytes: sti
 expect s_retx "20:1 21:3 22:1 23:1" "retransmitted twice: no_stream sees every copy, the rest one"
 expect s_junk "21:1" "overlap evasion: the kept (first) copy is junk, only no_stream sees the marker"
 expect s_pass "" "a pass rule for the client holds for stream matches"
+# a stream match logs the reassembled bytes it matched and says so
+check_eq "stream alert record: stream flag and reassembled payload" \
+	"20:1:xxxxSTREAMMARKERyyyy 21:0:xxxxSTREAMMARKERyyyy 22:1:xxxxSTREAMMARKERyyyy 23:0:xxxxSTREAMMARKERyyyy" \
+	"$(python3 - "$WORK/out-s_retx/eve.json" <<'PY'
+import json, sys
+seen = []
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d.get("event_type") == "alert":
+        seen.append("%d:%s:%s" % (d["alert"]["signature_id"], d.get("stream"),
+                                  d.get("payload_printable")))
+print(" ".join(sorted(set(seen))))
+PY
+)"
 finish
