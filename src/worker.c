@@ -433,6 +433,26 @@ static void fwd_drain(struct worker *w, uint64_t now_us, bool all)
 			fwd_take_from(w, from, false, 0, now_us, all);
 }
 
+
+/* One step of waiting for another worker: nap (spinning first); false,
+ * counted, once FWD_WAIT_MAX_NS have passed since the naps began (the
+ * clock is read only then). */
+static bool fwd_wait(struct worker *w, unsigned *spins, uint64_t *t0)
+{
+	if (*spins >= 64) {
+		uint64_t now = clock_mono_ns();
+
+		if (!*t0) {
+			*t0 = now;
+		} else if (now - *t0 > FWD_WAIT_MAX_NS) {
+			w->ctr.fwd.waits_abandoned++;
+			return false;
+		}
+	}
+	fwd_nap(spins);
+	return true;
+}
+
 /* Ordered: a barrier for fragment seq of worker from. Once that worker has
  * processed it, whatever it completed for us is in our ring from it, and
  * this is its place in the capture. */
@@ -445,22 +465,11 @@ static void fwd_barrier(struct worker *w, unsigned from, uint32_t seq)
 	if (!w->fwd || from >= w->fwd->n || from == w->id)
 		return;
 	done = &w->fwd->lanes[from].done_seq;
-	while (!fwd_seq_ge(__atomic_load_n(done, __ATOMIC_ACQUIRE), seq)) {
-		/* the clock only once napping */
-		if (spins >= 64) {
-			uint64_t now = clock_mono_ns();
-
-			if (!t0)
-				t0 = now;
-			else if (now - t0 > FWD_WAIT_MAX_NS) {
-				/* what it posts later is taken at a later
-				 * barrier or at the end, not lost */
-				w->ctr.fwd.waits_abandoned++;
-				break;
-			}
-		}
-		fwd_nap(&spins);
-	}
+	/* past the limit, what it posts later is taken at a later barrier
+	 * or at the end, not lost */
+	while (!fwd_seq_ge(__atomic_load_n(done, __ATOMIC_ACQUIRE), seq) &&
+	       fwd_wait(w, &spins, &t0))
+		;
 	fwd_take_from(w, from, true, seq, 0, false);
 }
 
@@ -500,17 +509,8 @@ static bool fwd_send(struct worker *w, unsigned to, const struct packet *rp, uin
 	while (!s && !w->fwd->live) {
 		if (!w->fwd_ordered && fwd_pending(w))
 			fwd_drain(w, rp->ts_us, false);
-		if (spins >= 64) {
-			uint64_t now = clock_mono_ns();
-
-			if (!t0)
-				t0 = now;
-			else if (now - t0 > FWD_WAIT_MAX_NS) {
-				w->ctr.fwd.waits_abandoned++;
-				break;
-			}
-		}
-		fwd_nap(&spins);
+		if (!fwd_wait(w, &spins, &t0))
+			break;
 		s = fwd_slot_get(w);
 	}
 	if (!s) {
