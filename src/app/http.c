@@ -880,8 +880,10 @@ static void store_out(struct http_state *s, const uint8_t *p, uint32_t n)
 		store(s, 1, p, keep);
 		d->dout += keep;
 		d->zstop = true;
-		event(s, HTTP_EV_DECOMPRESS_LIMIT);
+		/* when the body limit cut first, that is the event (however
+		 * the inflated bytes came, one piece or many) */
 		if (!d->body_full) {
+			event(s, HTTP_EV_DECOMPRESS_LIMIT);
 			d->body_full = true;
 			emit(s, 1, true);
 		}

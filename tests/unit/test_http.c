@@ -768,6 +768,24 @@ static void test_gzip_bomb(void)
 	CU_ASSERT_EQUAL(check_splits(&c, NULL, 1, msg, mlen, mlen / 13 + 1, false), 3);
 	free(msg);
 	free(comp);
+
+	/* the body limit under the cap: that limit's event alone, however
+	 * the inflated bytes come (found by fuzz_http's split check) */
+	c.response_body_limit = 128;
+	c.decompress_limit = 256;
+	comp = zcompress(zeros, 1000, -15, &clen);
+	msg = response("Content-Encoding: deflate\r\n", comp, clen, &mlen);
+	s = mk(&c);
+	feedn(s, &r, 1, msg, mlen);
+	CU_ASSERT_EQUAL_FATAL(r.npts, 2);
+	CU_ASSERT_EQUAL(r.pts[1].len[RULE_BUF_FILE_DATA], 128);
+	CU_ASSERT_EQUAL(r.ev[HTTP_EV_RESPONSE_BODY_LIMIT], 1);
+	CU_ASSERT_EQUAL(r.ev[HTTP_EV_DECOMPRESS_LIMIT], 0);
+	rec_free(&r);
+	drop(s);
+	CU_ASSERT_EQUAL(check_splits(&c, NULL, 1, msg, mlen, 1, false), 2);
+	free(msg);
+	free(comp);
 	free(zeros);
 }
 
