@@ -75,13 +75,44 @@
  * output stops at min(decompress_limit, body limit) (a bomb costs at most
  * that much inflate work); content codings past decompress_layers are left
  * encoded. Each cut is a parser event. A chunk-size line longer than 1 KiB
- * or a size over 2^60 ends parsing of that direction.
+ * ends parsing of that direction; a header takes at most 128 continuation
+ * lines.
+ *
+ * Odd syntax is read the way Suricata 8's libhtp-rs reads it, so a body
+ * hidden from one is hidden from neither (the http-evader cases):
+ *   - response line ends are "\r\n", "\n", "\n\r" and a bare "\r" (the
+ *     status line's too); request ones "\r\n" and "\n"; a value may end
+ *     in a deformed line end ("\r\n\r" and a run of CR/SP/HT, "\n\r\r\n"),
+ *     and a blank continuation line ending in one byte ends the block;
+ *   - a line end before SP, HT or NUL folds the value (in a response, not
+ *     when the continuation reads "token:", a header of its own); a name
+ *     runs to its colon across line ends before a space; names and values
+ *     are trimmed of SP HT CR LF VT FF; NULs in a name are ignored when
+ *     headers are looked up;
+ *   - Transfer-Encoding is chunked when "chunked" is in it anywhere (NULs
+ *     ignored); a chunk size is the hex digits after any control bytes,
+ *     what follows them is ignored, blank lines between chunks and junk
+ *     after chunk data (up to the LF) are skipped, a size over 2^31-1
+ *     skips its line; a size line with no digit first (or one past 64
+ *     bits) makes the rest of a response body plain, to the end of the
+ *     stream, and stops a request direction;
+ *   - Content-Encoding is the whole value "gzip", "x-gzip", "deflate",
+ *     "x-deflate", else every word (between commas and spaces) holding
+ *     "gzip" or "deflate"; other words are skipped (an event). Whether a
+ *     body is gzip, zlib or raw deflate is read from its first bytes; a
+ *     gzip header's reserved flags, header CRC and trailer are not
+ *     checked; a layer that fails within its first 64 bytes before any
+ *     output (zlib tried again as raw deflate) passes its whole input on
+ *     as sent, one that fails later the rest;
+ *   - lines before the status line that do not start with "http" are
+ *     skipped when the next line starts with 'H' or they have at most two
+ *     bytes, else the response is HTTP/0.9;
+ *   - 101, 1xx, 204 and 304 responses with Transfer-Encoding or
+ *     Content-Length (a 100 with a length over 0) have a body.
  *
  * Other cases: pipelining (any number of messages per call; responses pair
- * with requests in order), chunked transfer coding (extensions ignored,
- * trailers skipped), header folding, bare LF line ends, leading empty lines,
- * HTTP/0.9 requests (no headers; a response not starting with "HTTP/" is a
- * body until close), HEAD/1xx/204/304 responses without body, 100-continue
+ * with requests in order), leading empty lines, HTTP/0.9 requests (no
+ * headers), HEAD/1xx/204/304 responses without body, 100-continue
  * (interim responses skipped), CONNECT (data after a CONNECT request is held
  * in the request body buffer, up to request_body_limit, until its response:
  * 2xx turns the flow into a tunnel and parsing stops, anything else replays
@@ -126,8 +157,11 @@ enum http_event {
 	HTTP_EV_INVALID_CONTENT_LENGTH,
 	HTTP_EV_CONFLICTING_CONTENT_LENGTH,
 	HTTP_EV_CL_AND_CHUNKED,         /* both: chunked wins */
-	HTTP_EV_INVALID_CHUNK,          /* bad chunk-size line: direction stops */
-	HTTP_EV_CHUNK_AFTER_DATA,       /* no line end after chunk data */
+	HTTP_EV_INVALID_CHUNK,          /* bad chunk-size line: a response body
+					 * runs to the end of the stream, a
+					 * request direction stops */
+	HTTP_EV_CHUNK_AFTER_DATA,       /* chunk data not followed by a line end:
+					 * skipped up to the next LF */
 	HTTP_EV_MANY_CHUNKS,            /* over HTTP_MANY_CHUNKS in one body */
 	HTTP_EV_REQUEST_BODY_LIMIT,
 	HTTP_EV_RESPONSE_BODY_LIMIT,
@@ -139,6 +173,10 @@ enum http_event {
 	HTTP_EV_HOST_MISSING,           /* HTTP/1.1 request without Host */
 	HTTP_EV_TRUNCATED,              /* stream closed inside a message */
 	HTTP_EV_TUNNEL_DATA_CUT,        /* held CONNECT data over header_limit */
+	HTTP_EV_JUNK_LINE,              /* a line before the status line, skipped */
+	HTTP_EV_CHUNK_JUNK,             /* bytes around a chunk size ignored, or a
+					 * size over 2^31-1 line skipped */
+	HTTP_EV_DEFORMED_EOL,           /* a header ends in a run of CR/LF/SP/HT */
 	HTTP_EV_MAX
 };
 

@@ -28,8 +28,14 @@
 #include "mamori/http.h"
 
 #define ZARENA_SIZE (48 * 1024)         /* inflate state (~7 KiB) + 32 KiB window */
+#define ZHEAD 64                        /* first input bytes a layer keeps */
 #define CHUNK_LINE_MAX 1024
+#define CHUNK_PREFIX 32                 /* chunk-size line bytes kept for a fallback */
 #define PEND_RING 8                     /* requests remembered for their responses */
+#define MAX_FOLDS 128                   /* continuation lines per header (libhtp-rs) */
+#define DEFORMED_RUN_MAX 64             /* CR/SP/HT run of a deformed line end */
+#define HEAD_WINDOW 4096                /* head bytes taken into hdr per step */
+#define HEAD_NEED 0xffffffffu
 #define ALIGN16(x) (((x) + 15) & ~(size_t)15)
 
 enum hstate {
@@ -44,39 +50,64 @@ enum hstate {
 	HS_DONE,                        /* tunnel, closed or failed: ignore */
 };
 
-enum zmode { ZM_NEW = 0, ZM_RUN, ZM_END, ZM_PASS };
+/* Where the head parser is (see head_scan). */
+enum hphase {
+	PH_LINE = 0,                    /* the start line */
+	PH_AT,                          /* a header or the end of the block at hp */
+	PH_NAME,                        /* the name, up to its colon */
+	PH_SEP,                         /* spaces after the colon */
+	PH_PIECE,                       /* a value line, up to its line end */
+	PH_TERM,                        /* how that line ends (fold or not) */
+	PH_PEEK,                        /* response fold: "token:" or a value? */
+};
+
+/* Chunk-size line phases. */
+enum { CL_CTL = 0, CL_HEX, CL_TAIL };
+
+enum zmode { ZM_NEW = 0, ZM_GZHDR, ZM_RUN, ZM_END, ZM_PASS };
+enum zfmt { ZF_GZIP = 1, ZF_ZLIB, ZF_RAW };
 enum coding { CODING_GZIP = 1, CODING_DEFLATE };
+enum { GZ_FIXED = 0, GZ_XLEN, GZ_EXTRA, GZ_NAME, GZ_COMMENT, GZ_HCRC, GZ_DONE };
 
 struct hdr_ent {
 	uint32_t name_off, val_off, val_end;
 	uint16_t name_len;
 	int16_t next_dup;               /* next line with the same name, -1 */
 	bool dup;                       /* a later line of a repeated name */
-	bool folded;
+	bool folded;                    /* value spans continuation lines */
 };
 
 struct zlayer {
 	z_stream z;
 	uint8_t *arena;
 	uint32_t used;
-	uint8_t sniff[2];
-	uint8_t nsniff;
+	uint64_t zin;                   /* bytes given to this layer */
+	uint64_t zfed;                  /* ... of which it has dealt with */
+	uint64_t zout;                  /* bytes it inflated */
+	uint8_t head[ZHEAD];            /* its first input, replayed on an early failure */
 	uint8_t mode;                   /* enum zmode */
+	uint8_t fmt;                    /* enum zfmt */
+	uint8_t gzflags, gzst;          /* gzip header parse */
+	uint16_t gzxlen;
+	uint32_t gzn;
 };
 
 struct http_dir {
 	uint8_t state;                  /* enum hstate */
-	bool prefix_ok;                 /* response: starts with "HTTP/" */
+	bool resp;                      /* the response direction */
 	bool overflow;                  /* header block cut: seeking its end */
 	bool skip_blank;                /* overflow: current line blank so far */
 	bool parsed;                    /* header block parsed and inspected */
 	bool has_start;                 /* a start line was parsed */
 	bool http09;
-	bool ev_lf, ev_fold;            /* per message, so each counts once */
+	bool ev_lf, ev_fold, ev_junk, ev_many, ev_deformed; /* per message: each counts once */
 	bool body_full;                 /* body inspected; keep nothing more */
 	bool body_done;                 /* body complete */
 	bool zstop;                     /* decompression cap reached */
-	bool chunk_digits, chunk_ext, chunk_ws, chunk_cr;
+	bool chunk_junk;                /* this chunk-size line had junk */
+	uint8_t cphase;                 /* chunk-size line phase */
+	uint8_t nlpre;
+	uint8_t lpre[CHUNK_PREFIX];     /* the chunk-size line so far */
 	uint8_t nlayers;
 	uint8_t layer_coding[HTTP_MAX_LAYERS]; /* [0] is undone first */
 
@@ -89,6 +120,12 @@ struct http_dir {
 	uint16_t status;
 	uint16_t nents;
 	struct hdr_ent ents[HTTP_MAX_HEADERS];
+	/* head parser, kept across calls (see head_scan) */
+	uint8_t hph, hterm;
+	bool hfirst, hsans, hfolded, hpiece0;
+	uint16_t hnf;
+	uint32_t hp, hk, hcolon, hvs, hpiece, hpe, hrest, hvend;
+	uint32_t replay_off, replay_len; /* head bytes found to follow the head */
 
 	uint8_t *body;
 	uint32_t body_len, body_limit;
@@ -96,7 +133,7 @@ struct http_dir {
 	uint64_t body_seen;             /* de-chunked body bytes on the wire */
 	uint64_t dout;                  /* inflated bytes kept */
 	uint64_t chunk_size;
-	uint32_t chunk_line, chunk_ndig, chunks, tline;
+	uint32_t chunk_line, chunks, tline;
 	uint64_t tx;
 	struct app_meta meta;
 };
@@ -152,6 +189,9 @@ static const char *const event_names[HTTP_EV_MAX] = {
 	[HTTP_EV_HOST_MISSING] = "host_missing",
 	[HTTP_EV_TRUNCATED] = "truncated",
 	[HTTP_EV_TUNNEL_DATA_CUT] = "tunnel_data_cut",
+	[HTTP_EV_JUNK_LINE] = "response_junk_line",
+	[HTTP_EV_CHUNK_JUNK] = "chunk_size_junk",
+	[HTTP_EV_DEFORMED_EOL] = "deformed_line_end",
 };
 
 const char *http_event_name(unsigned ev)
@@ -214,6 +254,7 @@ void http_state_init(struct http_state *s, const struct http_config *c)
 		s->d[i].hdr = m;
 		m += ALIGN16(c->header_limit);
 	}
+	s->d[1].resp = true;
 	s->d[0].body = m;
 	s->d[0].body_limit = c->request_body_limit;
 	m += ALIGN16(c->request_body_limit);
@@ -232,10 +273,12 @@ void http_state_init(struct http_state *s, const struct http_config *c)
 static void zlayers_end(struct http_state *s)
 {
 	for (int i = 0; i < HTTP_MAX_LAYERS; i++) {
-		if (s->z[i].mode == ZM_RUN || s->z[i].mode == ZM_END)
-			inflateEnd(&s->z[i].z);
-		s->z[i].mode = ZM_NEW;
-		s->z[i].nsniff = 0;
+		struct zlayer *l = &s->z[i];
+
+		if (l->mode == ZM_RUN || l->mode == ZM_END)
+			inflateEnd(&l->z);
+		l->mode = ZM_NEW;
+		l->zin = l->zfed = l->zout = 0;
 	}
 }
 
@@ -289,14 +332,60 @@ static bool eq_nocase(const uint8_t *a, uint32_t alen, const char *b)
 	return true;
 }
 
-static bool contains_nocase(const uint8_t *a, uint32_t alen, const char *b)
+/* Whether b occurs in a, case and NULs in a ignored (libhtp-rs
+ * index_of_nocase_nozero). */
+static bool contains_nocase_nozero(const uint8_t *a, uint32_t alen, const char *b)
 {
 	size_t blen = strlen(b);
 
-	for (uint32_t i = 0; i + blen <= alen; i++)
-		if (eq_nocase(a + i, (uint32_t)blen, b))
+	for (uint32_t i = 0; i < alen; i++) {
+		uint32_t j = i;
+		size_t k = 0;
+
+		if (a[i] == 0)
+			continue;
+		while (k < blen && j < alen) {
+			if (a[j] == 0) {
+				j++;
+				continue;
+			}
+			if (lower(a[j]) != (uint8_t)b[k])
+				break;
+			j++;
+			k++;
+		}
+		if (k == blen)
 			return true;
+	}
 	return false;
+}
+
+/* a equals b, case and NULs in a ignored (libhtp-rs cmp_nocase_nozero). */
+static bool eq_nocase_nozero(const uint8_t *a, uint32_t alen, const char *b)
+{
+	uint32_t i = 0;
+
+	for (; *b; b++, i++) {
+		while (i < alen && a[i] == 0)
+			i++;
+		if (i >= alen || lower(a[i]) != lower((uint8_t)*b))
+			return false;
+	}
+	while (i < alen && a[i] == 0)
+		i++;
+	return i == alen;
+}
+
+/* libhtp's whitespace: SP HT LF VT FF CR. */
+static bool is_space(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* An RFC 7230 token character. */
+static bool is_token(int c)
+{
+	return c > 32 && c < 127 && !strchr("()<>@,;:\\\"/[]?={}", c);
 }
 
 static void cstr(char *dst, size_t cap, const uint8_t *p, uint32_t n)
@@ -329,21 +418,56 @@ static void putc_(struct wbuf *w, uint8_t c)
 
 /* ---- headers ------------------------------------------------------------ */
 
-/* Write the value of one header line, unfolded: line ends inside a folded
- * value are dropped, the continuation's whitespace kept (as libhtp). */
+/* The regular line end at i (libhtp-rs): "\r\n" or "\n", in responses
+ * also "\n\r" and a bare "\r". Its length, 0 for none, HEAD_NEED when
+ * the next byte decides (fin: there is none). */
+static uint32_t eol_at(const uint8_t *h, uint32_t i, uint32_t end, bool resp, bool fin)
+{
+	if (i >= end)
+		return fin ? 0 : HEAD_NEED;
+	if (h[i] == '\r') {
+		if (i + 1 >= end)
+			return fin ? (resp ? 1 : 0) : HEAD_NEED;
+		return h[i + 1] == '\n' ? 2 : resp ? 1 : 0;
+	}
+	if (h[i] != '\n')
+		return 0;
+	if (!resp)
+		return 1;
+	if (i + 1 >= end)
+		return fin ? 1 : HEAD_NEED;
+	return h[i + 1] == '\r' ? 2 : 1;
+}
+
+/* Write the value of one header, unfolded as libhtp-rs joins it: the
+ * line ends dropped, each continuation's fold character kept as the
+ * joiner unless nothing came before it, then trimmed. */
 static void put_value(struct wbuf *w, const struct http_dir *d, const struct hdr_ent *e)
 {
 	const uint8_t *h = d->hdr;
+	uint32_t at = w->len, k;
 
 	if (!e->folded) {
 		put(w, h + e->val_off, e->val_end - e->val_off);
 		return;
 	}
-	for (uint32_t i = e->val_off; i < e->val_end; i++) {
-		if (h[i] == '\n' || (h[i] == '\r' && i + 1 < e->val_end && h[i + 1] == '\n'))
+	for (uint32_t i = e->val_off; i < e->val_end;) {
+		uint32_t l = eol_at(h, i, e->val_end, d->resp, true);
+
+		if (l) {
+			i += l;
+			if (i < e->val_end && w->len == at)
+				i++;
 			continue;
-		putc_(w, h[i]);
+		}
+		putc_(w, h[i++]);
 	}
+	while (w->len > at && is_space(w->p[w->len - 1]))
+		w->len--;
+	for (k = at; k < w->len && is_space(w->p[k]); k++)
+		;
+	memmove(w->p + at, w->p + k, w->len - k);
+	w->len -= k - at;
 }
 
 /* All values of a name, joined with ", " as libhtp joins repeated headers. */
@@ -356,12 +480,22 @@ static void put_values(struct wbuf *w, const struct http_dir *d, int i)
 	}
 }
 
+/* The first header of that name, NULs in names ignored (as libhtp-rs
+ * looks headers up); -1 when absent. */
 static int find_hdr(const struct http_dir *d, const char *name)
 {
-	for (int i = 0; i < d->nents; i++)
-		if (!d->ents[i].dup &&
-		    eq_nocase(d->hdr + d->ents[i].name_off, d->ents[i].name_len, name))
+	uint32_t n = (uint32_t)strlen(name);
+
+	for (int i = 0; i < d->nents; i++) {
+		const struct hdr_ent *e = &d->ents[i];
+		const uint8_t *p = d->hdr + e->name_off;
+
+		if (e->dup || e->name_len < n)
+			continue;
+		if (e->name_len == n ? eq_nocase(p, n, name) :
+		    memchr(p, 0, e->name_len) && eq_nocase_nozero(p, e->name_len, name))
 			return i;
+	}
 	return -1;
 }
 
@@ -404,81 +538,368 @@ static void put_headers(struct wbuf *w, const struct http_dir *d, const char *sk
 	}
 }
 
-/* Parse the header lines [d->hdrs_off, end) into d->ents. Only complete
- * lines (ending in LF) count. */
-static void parse_header_lines(struct http_state *s, struct http_dir *d, uint32_t end)
+/* ---- the head: start line and header block ----------------------------- */
+
+/*
+ * The header block is parsed as it arrives, the way libhtp-rs (Suricata
+ * 8) reads it, so that framing headers mean to mamori what they mean to
+ * Suricata:
+ *  - line ends are eol_at()'s; a value line may also end in a deformed
+ *    one (deformed_at());
+ *  - a line end then a space, tab or NUL continues the value (a fold),
+ *    except that in a response a continuation reading "token:" starts a
+ *    new header;
+ *  - a name runs to the first colon, across line ends followed by a
+ *    space ("Name\r\n :value"); a line without one is an invalid header;
+ *  - names and values are trimmed of SP HT CR LF VT FF;
+ *  - the block ends at a line end right after a header's, or at a
+ *    continuation line that is blank and ends in one byte.
+ * Deciding a line end takes a look at the bytes after it; the parser
+ * keeps where it stopped (d->hph and friends), so a call only looks again
+ * at the bytes of the line being decided.
+ */
+
+/* A deformed line end at i ending a value (libhtp-rs): "\n\r\r\n" before
+ * "\n" or "\r\n"; in responses also "\r\n\r", a run of CR/SP/HT, an
+ * optional LF, not before a line end; in requests also "\n\r" before
+ * "\r\n". Its length, 0, or HEAD_NEED. */
+static uint32_t deformed_at(const uint8_t *h, uint32_t i, uint32_t end, bool resp, bool fin)
+{
+	const uint32_t more = fin ? 0 : HEAD_NEED;      /* a byte that is not there */
+	uint32_t j;
+
+	if (h[i] == '\n') {
+		for (j = 1; j < 4; j++) {
+			if (i + j >= end)
+				return more;
+			if (h[i + j] != "\n\r\r\n"[j])
+				return 0;
+		}
+		if (i + 4 >= end)
+			return fin && !resp ? 2 : more;
+		if (h[i + 4] == '\n')
+			return 4;
+		if (h[i + 4] == '\r') {
+			if (i + 5 >= end)
+				return fin && !resp ? 2 : more;
+			if (h[i + 5] == '\n')
+				return 4;
+		}
+		return resp ? 0 : 2;    /* request: "\n\r" before "\r\n" */
+	}
+	if (!resp || h[i] != '\r')
+		return 0;
+	for (j = 1; j < 3; j++) {
+		if (i + j >= end)
+			return more;
+		if (h[i + j] != "\r\n\r"[j])
+			return 0;
+	}
+	for (j = i + 3; j < end && (h[j] == '\r' || h[j] == ' ' || h[j] == '\t'); j++)
+		if (j - i > DEFORMED_RUN_MAX)
+			return 0;
+	if (j == end)
+		return more;
+	if (j == i + 3)
+		return 0;
+	if (h[j] == '\n')
+		j++;
+	if (j == end)
+		return fin ? j - i : HEAD_NEED;
+	if (h[j] == '\n')
+		return 0;
+	if (h[j] == '\r') {
+		if (j + 1 == end)
+			return fin ? j - i : HEAD_NEED;
+		if (h[j + 1] == '\n')
+			return 0;
+	}
+	return j - i;
+}
+
+static bool fold_char(int c)
+{
+	return c == ' ' || c == '\t' || c == 0;
+}
+
+/* Count a line end that is not "\r\n" (once a message). */
+static void note_eol(struct http_state *s, struct http_dir *d, const uint8_t *p, uint32_t l)
+{
+	if (!d->ev_lf && !(l == 2 && p[0] == '\r' && p[1] == '\n')) {
+		d->ev_lf = true;
+		event(s, HTTP_EV_MISSING_CR);
+	}
+}
+
+/* How the value line ending at e ends: *len the line end, *fold whether a
+ * fold character follows. false: more bytes needed. */
+static bool value_term(struct http_state *s, struct http_dir *d, uint32_t e, bool fin,
+		       uint32_t *len, bool *fold)
 {
 	const uint8_t *h = d->hdr;
-	int cur = -1;
-	bool ev_many = false;
+	uint32_t end = d->hdr_len, l, m = 0;
 
-	d->nents = 0;
-	for (uint32_t ls = d->hdrs_off; ls < end;) {
-		const uint8_t *lf = memchr(h + ls, '\n', end - ls);
-
-		if (!lf)
-			break;
-		uint32_t next = (uint32_t)(lf - h) + 1;
-		uint32_t le = next - 1;
-
-		if (le > ls && h[le - 1] == '\r')
-			le--;
-		if (le == ls)
-			break;                  /* the empty line */
-		if (lws(h[ls])) {
-			if (cur >= 0) {
-				d->ents[cur].val_end = le;
-				d->ents[cur].folded = true;
-				if (!d->ev_fold) {
-					d->ev_fold = true;
-					event(s, HTTP_EV_HEADER_FOLDING);
-				}
-			} else {
-				event(s, HTTP_EV_INVALID_HEADER);
-			}
-			ls = next;
-			continue;
-		}
-		const uint8_t *colon = memchr(h + ls, ':', le - ls);
-		uint32_t ne = colon ? (uint32_t)(colon - h) : ls;
-
-		while (ne > ls && lws(h[ne - 1]))
-			ne--;
-		if (!colon || ne == ls) {
-			event(s, HTTP_EV_INVALID_HEADER);
-			cur = -1;
-			ls = next;
-			continue;
-		}
-		if (d->nents >= HTTP_MAX_HEADERS) {
-			if (!ev_many) {
-				ev_many = true;
-				event(s, HTTP_EV_TOO_MANY_HEADERS);
-			}
-			cur = -1;
-			ls = next;
-			continue;
-		}
-		struct hdr_ent *e = &d->ents[d->nents];
-
-		e->name_off = ls;
-		e->name_len = (uint16_t)(ne - ls);
-		e->val_off = (uint32_t)(colon - h) + 1;
-		e->val_end = le;
-		e->next_dup = -1;
-		e->dup = false;
-		e->folded = false;
-		cur = d->nents++;
-		ls = next;
+	*fold = false;
+	if (!d->resp) {
+		/* a request folds over any line end, deformed ones first */
+		m = deformed_at(h, e, end, false, fin);
+		if (m == HEAD_NEED)
+			return false;
 	}
+	l = eol_at(h, e, end, d->resp, fin);
+	if (l == HEAD_NEED)
+		return false;
+	if (!m) {
+		if (e + l >= end) {
+			if (!fin)
+				return false;
+		} else if (fold_char(h[e + l])) {
+			*fold = true;
+		} else if (d->resp) {
+			m = deformed_at(h, e, end, true, fin);
+			if (m == HEAD_NEED || (m && e + m >= end && !fin))
+				return false;
+			if (m && e + m < end && fold_char(h[e + m]))
+				m = 0;
+		}
+	}
+	if (m) {
+		l = m;
+		if (!d->ev_deformed) {
+			d->ev_deformed = true;
+			event(s, HTTP_EV_DEFORMED_EOL);
+		}
+	}
+	*len = l;
+	note_eol(s, d, h + e, l);
+	return true;
+}
+
+/* The header just parsed, into d->ents. */
+static void head_add(struct http_state *s, struct http_dir *d)
+{
+	const uint8_t *h = d->hdr;
+	uint32_t ns = d->hp, ne = d->hcolon, vs = d->hvs, ve = d->hvend;
+	struct hdr_ent *e;
+
+	if (d->hfolded && !d->ev_fold) {
+		d->ev_fold = true;
+		event(s, HTTP_EV_HEADER_FOLDING);
+	}
+	if (d->hsans) {
+		event(s, HTTP_EV_INVALID_HEADER);
+		return;
+	}
+	while (ns < ne && is_space(h[ns]))
+		ns++;
+	while (ne > ns && is_space(h[ne - 1]))
+		ne--;
+	if (ne == ns || ne - ns > UINT16_MAX) {
+		event(s, HTTP_EV_INVALID_HEADER);
+		return;
+	}
+	if (d->nents >= HTTP_MAX_HEADERS) {
+		if (!d->ev_many) {
+			d->ev_many = true;
+			event(s, HTTP_EV_TOO_MANY_HEADERS);
+		}
+		return;
+	}
+	if (!d->hfolded) {
+		while (vs < ve && is_space(h[vs]))
+			vs++;
+		while (ve > vs && is_space(h[ve - 1]))
+			ve--;
+	}
+	e = &d->ents[d->nents++];
+	e->name_off = ns;
+	e->name_len = (uint16_t)(ne - ns);
+	e->val_off = vs;
+	e->val_end = ve;
+	e->next_dup = -1;
+	e->dup = false;
+	e->folded = d->hfolded;
+}
+
+/* Advance the header block parse over hdr[0, hdr_len). Returns the end of
+ * the block (after its empty line), or HEAD_NEED. fin: no more bytes will come (look-aheads resolve, an
+ * unfinished line is dropped). */
+static uint32_t head_scan(struct http_state *s, struct http_dir *d, bool fin)
+{
+	const uint8_t *h = d->hdr;
+	uint32_t end = d->hdr_len, l;
+	bool resp = d->resp, fold;
+
+	for (;;) {
+		switch (d->hph) {
+		case PH_AT:
+			/* the empty line: an LF is one without waiting for a CR
+			 * after it (a response ending in LF LF has no next byte) */
+			if (d->hp < end && h[d->hp] == '\n')
+				l = 1;
+			else
+				l = eol_at(h, d->hp, end, resp, fin);
+			if (l == HEAD_NEED)
+				goto need_any;
+			/* a lone CR opening a response block is an empty header */
+			if (l && !(d->hfirst && l == 1 && h[d->hp] == '\r')) {
+				note_eol(s, d, h + d->hp, l);
+				return d->hp + l;
+			}
+			if (d->hp >= end)
+				return HEAD_NEED;
+			d->hfirst = false;
+			d->hk = d->hp;
+			d->hterm = 0;
+			d->hnf = 0;
+			d->hsans = d->hfolded = false;
+			d->hph = PH_NAME;
+			/* fallthrough */
+		case PH_NAME:
+			for (; d->hk < end; d->hk++) {
+				uint8_t c = h[d->hk];
+
+				if (!d->hterm) {
+					if (c == ':')
+						break;
+					if (c == '\n' || (resp && c == '\r'))
+						d->hterm = c;
+				} else if (c == ' ' && d->hnf < MAX_FOLDS) {
+					d->hterm = 0;   /* the name goes on */
+					d->hnf++;
+				} else if (c == '\n' && d->hterm == '\r') {
+					d->hterm = '\n';
+				} else {
+					d->hsans = true;
+					break;
+				}
+			}
+			if (d->hk >= end)
+				return HEAD_NEED;
+			d->hnf = 0;
+			if (d->hsans) {
+				/* no colon: the line is a value of its own */
+				d->hk = d->hpiece = d->hvs = d->hp;
+				d->hpiece0 = true;
+				d->hph = PH_PIECE;
+				continue;
+			}
+			d->hcolon = d->hk++;
+			d->hph = PH_SEP;
+			/* fallthrough */
+		case PH_SEP:
+			while (d->hk < end && (h[d->hk] == ' ' || h[d->hk] == '\t'))
+				d->hk++;
+			if (d->hk >= end)
+				return HEAD_NEED;
+			d->hvs = d->hpiece = d->hk;
+			d->hpiece0 = true;
+			d->hph = PH_PIECE;
+			/* fallthrough */
+		case PH_PIECE: {
+			const uint8_t *lf = memchr(h + d->hk, '\n', end - d->hk);
+			uint32_t e = lf ? (uint32_t)(lf - h) : end;
+
+			if (resp && (lf = memchr(h + d->hk, '\r', e - d->hk)))
+				e = (uint32_t)(lf - h);
+			if (e >= end) {
+				d->hk = end;
+				return HEAD_NEED;
+			}
+			/* a request line keeps CRs but the one before its LF */
+			if (!resp && e > d->hpiece && h[e - 1] == '\r')
+				e--;
+			d->hpe = e;
+			d->hph = PH_TERM;
+		}
+			/* fallthrough */
+		case PH_TERM: {
+			uint32_t rest;
+
+			if (!value_term(s, d, d->hpe, fin, &l, &fold))
+				goto need_any;
+			rest = d->hpe + l + fold;
+			if (d->hpiece0) {
+				d->hpiece0 = false;
+				d->hvend = d->hpe;
+				d->hrest = rest;
+			} else {
+				bool empty = d->hpe == d->hpiece;
+
+				if (!empty || l > 1) {
+					d->hrest = rest;
+					d->hvend = d->hpe;
+					d->hfolded = true;
+				} else if (rest >= end && !fin) {
+					goto need_any;
+				} else if (rest < end && h[rest] == '\n') {
+					d->hrest = rest;
+				}
+				/* else: a blank continuation ending in one byte; its
+				 * line end may end the block */
+				if (++d->hnf >= MAX_FOLDS)
+					fold = false;
+			}
+			if (fold) {
+				d->hk = d->hpiece = rest;
+				d->hterm = 0;
+				d->hph = resp ? PH_PEEK : PH_PIECE;
+				continue;
+			}
+			head_add(s, d);
+			d->hp = d->hrest;
+			d->hph = PH_AT;
+			continue;
+		}
+		case PH_PEEK: {
+			/* libhtp-rs: a response continuation "  Name:" is a header.
+			 * hterm: 0 blanks before the token, 1 in it, 2 blanks
+			 * after it; it can decide before the line ends */
+			uint32_t k = d->hk;
+
+			for (; k < end; k++) {
+				uint8_t c = h[k];
+
+				if (c == ' ' || c == '\t') {
+					if (d->hterm == 1)
+						d->hterm = 2;
+				} else if (d->hterm < 2 && is_token(c)) {
+					d->hterm = 1;
+				} else {
+					break;
+				}
+			}
+			if (k >= end && !fin) {
+				d->hk = k;
+				goto need_any;
+			}
+			if (k < end && d->hterm && h[k] == ':') {
+				head_add(s, d);
+				d->hp = d->hpiece;
+				d->hph = PH_AT;
+				continue;
+			}
+			d->hk = d->hpiece;
+			d->hph = PH_PIECE;
+			continue;
+		}
+		default:
+			return HEAD_NEED;
+		}
+	}
+need_any:
+	return HEAD_NEED;
+}
+
+/* The block is complete (or cut): chain repeated names, as libhtp joins
+ * them. */
+static void head_finish(struct http_dir *d)
+{
+	const uint8_t *h = d->hdr;
+
 	for (int i = 0; i < d->nents; i++) {
 		struct hdr_ent *e = &d->ents[i];
 
-		while (e->val_off < e->val_end && lws(h[e->val_off]))
-			e->val_off++;
-		while (e->val_end > e->val_off &&
-		       (lws(h[e->val_end - 1]) || h[e->val_end - 1] == '\r'))
-			e->val_end--;
 		for (int j = 0; j < i; j++) {
 			struct hdr_ent *f = &d->ents[j];
 
@@ -880,8 +1301,10 @@ static void store_out(struct http_state *s, const uint8_t *p, uint32_t n)
 		store(s, 1, p, keep);
 		d->dout += keep;
 		d->zstop = true;
-		event(s, HTTP_EV_DECOMPRESS_LIMIT);
+		/* when the body limit cut first, that is the event (however
+		 * the inflated bytes came, one piece or many) */
 		if (!d->body_full) {
+			event(s, HTTP_EV_DECOMPRESS_LIMIT);
 			d->body_full = true;
 			emit(s, 1, true);
 		}
@@ -910,7 +1333,102 @@ static void zarena_free(voidpf opaque, voidpf p)
 
 static void layer_feed(struct http_state *s, int li, const uint8_t *p, uint32_t n);
 
-static void zrun(struct http_state *s, int li, const uint8_t *p, uint32_t n)
+/* Start inflating: zlib (RFC 1950) or raw deflate, the arena reset. */
+static bool zstart(struct zlayer *l, int fmt)
+{
+	if (l->mode == ZM_RUN || l->mode == ZM_END)
+		inflateEnd(&l->z);
+	memset(&l->z, 0, sizeof(l->z));
+	l->used = 0;
+	l->z.zalloc = zarena_alloc;
+	l->z.zfree = zarena_free;
+	l->z.opaque = l;
+	l->fmt = (uint8_t)fmt;
+	if (inflateInit2(&l->z, fmt == ZF_ZLIB ? 15 : -15) != Z_OK) {
+		l->mode = ZM_PASS;
+		return false;
+	}
+	l->mode = ZM_RUN;
+	return true;
+}
+
+/* The gzip member header (RFC 1952), read as libhtp-rs reads it: reserved
+ * flags and the header CRC are not checked. Returns the bytes it took;
+ * l->gzst is GZ_DONE once the deflate data starts. */
+static uint32_t gzip_skip_header(struct zlayer *l, const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0, take;
+
+	while (l->gzst != GZ_DONE) {
+		switch (l->gzst) {
+		case GZ_FIXED:
+			if (i >= n)
+				return i;
+			if (l->gzn == 3)
+				l->gzflags = p[i];
+			i++;
+			if (++l->gzn == 10) {
+				l->gzn = 0;
+				l->gzst = GZ_XLEN;
+			}
+			break;
+		case GZ_XLEN:
+			if (!(l->gzflags & 4)) {
+				l->gzst = GZ_NAME;
+				break;
+			}
+			if (i >= n)
+				return i;
+			l->gzxlen |= (uint16_t)(p[i++] << (8 * l->gzn));
+			if (++l->gzn == 2) {
+				l->gzn = 0;
+				l->gzst = GZ_EXTRA;
+			}
+			break;
+		case GZ_EXTRA:
+			take = l->gzxlen - l->gzn;
+			if (take > n - i)
+				take = n - i;
+			i += take;
+			l->gzn += take;
+			if (l->gzn < l->gzxlen)
+				return i;
+			l->gzn = 0;
+			l->gzst = GZ_NAME;
+			break;
+		case GZ_NAME:
+		case GZ_COMMENT:
+			if (!(l->gzflags & (l->gzst == GZ_NAME ? 8 : 16))) {
+				l->gzst++;
+				break;
+			}
+			if (i >= n)
+				return i;
+			if (p[i++] == 0)
+				l->gzst++;
+			break;
+		default:                /* GZ_HCRC */
+			if (!(l->gzflags & 2)) {
+				l->gzst = GZ_DONE;
+				break;
+			}
+			if (i >= n)
+				return i;
+			i++;
+			if (++l->gzn == 2) {
+				l->gzn = 0;
+				l->gzst = GZ_DONE;
+			}
+			break;
+		}
+	}
+	return i;
+}
+
+enum { ZR_MORE, ZR_END, ZR_STOP, ZR_FAIL };
+
+/* Inflate p; *took: the bytes inflate consumed. */
+static int zinflate(struct http_state *s, int li, const uint8_t *p, uint32_t n, uint32_t *took)
 {
 	struct http_dir *d = &s->d[1];
 	struct zlayer *l = &s->z[li];
@@ -924,26 +1442,111 @@ static void zrun(struct http_state *s, int li, const uint8_t *p, uint32_t n)
 		int rc = inflate(&l->z, Z_NO_FLUSH);
 		uint32_t got = (uint32_t)sizeof(out) - l->z.avail_out;
 
-		if (got)
+		*took = n - l->z.avail_in;
+		if (got) {
+			l->zout += got;
 			layer_feed(s, li + 1, out, got);
-		if (d->body_full || d->zstop)
-			return;
-		if (rc == Z_STREAM_END) {
-			l->mode = ZM_END;       /* trailing bytes are ignored */
-			return;
 		}
-		if (rc == Z_BUF_ERROR)
-			return;         /* needs more input */
+		if (d->body_full || d->zstop)
+			return ZR_STOP;
+		if (rc == Z_STREAM_END)
+			return ZR_END;  /* trailing bytes are ignored */
+		if (rc == Z_BUF_ERROR && l->z.avail_in == 0)
+			return ZR_MORE;
 		if (rc == Z_OK) {
 			if (l->z.avail_in == 0 && l->z.avail_out != 0)
-				return;
+				return ZR_MORE;
 			continue;
 		}
-		/* Z_DATA_ERROR, Z_MEM_ERROR: keep the rest as sent (libhtp) */
-		event(s, HTTP_EV_DECOMPRESS_FAILED);
-		l->mode = ZM_PASS;
-		layer_feed(s, li + 1, l->z.next_in, l->z.avail_in);
-		return;
+		return ZR_FAIL;
+	}
+}
+
+/* Work through layer li's input up to l->zin. The input at offsets from
+ * base on is p[0, n); before base (a restart) it is l->head. fin: the
+ * body ended. */
+static void zprocess(struct http_state *s, int li, uint64_t base, const uint8_t *p, uint32_t n,
+		     bool fin)
+{
+	struct http_dir *d = &s->d[1];
+	struct zlayer *l = &s->z[li];
+
+	while (l->zfed < l->zin && !d->body_full && !d->zstop) {
+		const uint8_t *src;
+		uint32_t len, took = 0;
+
+		/* a restart only goes back into the first ZHEAD bytes, and
+		 * base is within them then */
+		if (l->zfed < base) {
+			src = l->head + l->zfed;
+			len = (uint32_t)(base - l->zfed);
+		} else {
+			src = p + (l->zfed - base);
+			len = (uint32_t)(base + n - l->zfed);
+		}
+		switch (l->mode) {
+		case ZM_NEW:
+			/* which of gzip, zlib or raw deflate: from the first
+			 * bytes, whatever the header says (servers mislabel) */
+			if (l->zin < 3 && !fin)
+				return;
+			if (l->zin >= 3 && l->head[0] == 0x1f && l->head[1] == 0x8b &&
+			    l->head[2] == 8) {
+				l->fmt = ZF_GZIP;
+				l->mode = ZM_GZHDR;
+				l->gzst = GZ_FIXED;
+				l->gzn = 0;
+				l->gzflags = 0;
+				l->gzxlen = 0;
+			} else if (l->zin >= 3 && (l->head[0] & 0x0f) == 8 && (l->head[0] >> 4) <= 7 &&
+				   ((l->head[0] << 8) | l->head[1]) % 31 == 0) {
+				zstart(l, ZF_ZLIB);
+			} else if (l->zin >= 3) {
+				zstart(l, ZF_RAW);
+			} else {
+				event(s, HTTP_EV_DECOMPRESS_FAILED);
+				l->mode = ZM_PASS;
+			}
+			break;
+		case ZM_GZHDR:
+			took = gzip_skip_header(l, src, len);
+			l->zfed += took;
+			if (l->gzst == GZ_DONE && zstart(l, ZF_RAW))
+				l->fmt = ZF_GZIP;
+			break;
+		case ZM_RUN: {
+			int r = zinflate(s, li, src, len, &took);
+
+			l->zfed += took;
+			if (r == ZR_END) {
+				l->mode = ZM_END;
+				return;
+			}
+			if (r == ZR_STOP)
+				return;
+			if (r == ZR_MORE && took == len)
+				break;
+			/* failed: early (nothing out yet, within the first
+			 * bytes) it was no such stream -- zlib is tried as raw
+			 * deflate, else the whole body is kept as sent; later
+			 * the rest is kept as sent (as libhtp-rs) */
+			if (l->zout == 0 && l->zfed <= ZHEAD) {
+				l->zfed = 0;
+				if (l->fmt == ZF_ZLIB && zstart(l, ZF_RAW))
+					break;
+			}
+			event(s, HTTP_EV_DECOMPRESS_FAILED);
+			inflateEnd(&l->z);
+			l->mode = ZM_PASS;
+			break;
+		}
+		case ZM_PASS:
+			l->zfed += len;
+			layer_feed(s, li + 1, src, len);
+			break;
+		default:                /* ZM_END: trailing bytes ignored */
+			return;
+		}
 	}
 }
 
@@ -951,6 +1554,7 @@ static void layer_feed(struct http_state *s, int li, const uint8_t *p, uint32_t 
 {
 	struct http_dir *d = &s->d[1];
 	struct zlayer *l;
+	uint64_t base;
 
 	if (li >= d->nlayers) {
 		store_out(s, p, n);
@@ -959,48 +1563,11 @@ static void layer_feed(struct http_state *s, int li, const uint8_t *p, uint32_t 
 	l = &s->z[li];
 	if (d->body_full || d->zstop || n == 0 || l->mode == ZM_END)
 		return;
-	if (l->mode == ZM_PASS) {
-		layer_feed(s, li + 1, p, n);
-		return;
-	}
-	if (l->mode == ZM_NEW) {
-		int wbits;
-
-		while (l->nsniff < 2 && n > 0) {
-			l->sniff[l->nsniff++] = *p++;
-			n--;
-		}
-		if (l->nsniff < 2)
-			return;
-		if (l->sniff[0] == 0x1f && l->sniff[1] == 0x8b)
-			wbits = 15 + 16;
-		else if ((l->sniff[0] & 0x0f) == 8 && (l->sniff[0] >> 4) <= 7 &&
-			 ((l->sniff[0] << 8) | l->sniff[1]) % 31 == 0)
-			wbits = 15;
-		else if (d->layer_coding[li] == CODING_DEFLATE)
-			wbits = -15;
-		else
-			wbits = 0;      /* "gzip" that is not: keep it as sent */
-		memset(&l->z, 0, sizeof(l->z));
-		l->used = 0;
-		l->z.zalloc = zarena_alloc;
-		l->z.zfree = zarena_free;
-		l->z.opaque = l;
-		if (wbits == 0 || inflateInit2(&l->z, wbits) != Z_OK) {
-			event(s, HTTP_EV_DECOMPRESS_FAILED);
-			l->mode = ZM_PASS;
-			layer_feed(s, li + 1, l->sniff, 2);
-			layer_feed(s, li + 1, p, n);
-			return;
-		}
-		l->mode = ZM_RUN;
-		zrun(s, li, l->sniff, 2);
-		if (l->mode == ZM_PASS)
-			layer_feed(s, li + 1, p, n);
-		if (l->mode != ZM_RUN)
-			return;
-	}
-	zrun(s, li, p, n);
+	base = l->zin;
+	if (base < ZHEAD)
+		memcpy(l->head + base, p, n < ZHEAD - base ? n : ZHEAD - base);
+	l->zin += n;
+	zprocess(s, li, base, p, n, false);
 }
 
 static void body_data(struct http_state *s, int dir, const uint8_t *p, uint32_t n)
@@ -1019,16 +1586,10 @@ static void body_finish(struct http_state *s, int dir)
 {
 	struct http_dir *d = &s->d[dir];
 
-	if (dir == 1 && d->nlayers) {
-		/* a body shorter than the sniff: keep it as sent */
-		for (int i = 0; i < d->nlayers; i++) {
-			if (s->z[i].mode == ZM_NEW && s->z[i].nsniff) {
-				event(s, HTTP_EV_DECOMPRESS_FAILED);
-				s->z[i].mode = ZM_PASS;
-				layer_feed(s, i + 1, s->z[i].sniff, s->z[i].nsniff);
-			}
-		}
-	}
+	/* a body shorter than a layer's sniff: kept as sent */
+	for (int i = 0; dir == 1 && i < d->nlayers; i++)
+		if (s->z[i].mode == ZM_NEW && s->z[i].zin)
+			zprocess(s, i, s->z[i].zin, NULL, 0, true);
 	d->body_done = true;
 	if (!d->body_full && d->body_len > 0) {
 		d->body_full = true;
@@ -1048,10 +1609,9 @@ static void msg_end(struct http_state *s, int dir)
 	d->state = HS_HDR;
 	d->hdr_len = 0;
 	d->line_start = 0;
-	d->prefix_ok = false;
 	d->overflow = false;
 	d->parsed = false;
-	d->ev_lf = d->ev_fold = false;
+	d->ev_lf = d->ev_fold = d->ev_junk = d->ev_many = d->ev_deformed = false;
 	d->nlayers = 0;
 	d->body_seen = 0;
 	/* the parsed start line and headers stay until the next message's
@@ -1066,6 +1626,8 @@ static void msg_begin(struct http_state *s, int dir)
 	d->has_start = false;
 	d->http09 = false;
 	d->nents = 0;
+	d->hph = PH_LINE;
+	d->hk = d->hp = 0;
 	if (dir == 0)
 		s->req_held = false;
 }
@@ -1085,32 +1647,39 @@ static void body_begin(struct http_state *s, int dir, enum hstate st)
 	d->dout = 0;
 	d->chunks = 0;
 	d->chunk_size = 0;
-	d->chunk_line = d->chunk_ndig = 0;
-	d->chunk_digits = d->chunk_ext = d->chunk_ws = d->chunk_cr = false;
+	d->chunk_line = 0;
+	d->cphase = CL_CTL;
+	d->nlpre = 0;
+	d->chunk_junk = false;
 }
 
 /* ---- start lines and framing ------------------------------------------- */
 
-/* Split "A B C" on runs of spaces/tabs: C is the rest, trailing space cut. */
+/* Split "A B C" on runs of spaces/tabs, C the rest with trailing space
+ * cut; a response line as libhtp-rs reads it: after any leading
+ * whitespace or NULs, split on any whitespace. */
 static void split_line(struct http_dir *d)
 {
 	const uint8_t *h = d->hdr;
 	uint32_t n = d->line_len, i = 0;
+	bool (*sp)(int) = d->resp ? is_space : lws;
 
-	d->a_off = 0;
-	while (i < n && !lws(h[i]))
+	while (d->resp && i < n && (is_space(h[i]) || h[i] == 0))
 		i++;
-	d->a_len = i;
-	while (i < n && lws(h[i]))
+	d->a_off = i;
+	while (i < n && !sp(h[i]))
+		i++;
+	d->a_len = i - d->a_off;
+	while (i < n && sp(h[i]))
 		i++;
 	d->b_off = i;
-	while (i < n && !lws(h[i]))
+	while (i < n && !sp(h[i]))
 		i++;
 	d->b_len = i - d->b_off;
-	while (i < n && lws(h[i]))
+	while (i < n && sp(h[i]))
 		i++;
 	d->c_off = i;
-	while (n > i && lws(h[n - 1]))
+	while (n > i && sp(h[n - 1]))
 		n--;
 	d->c_len = n - i;
 }
@@ -1130,6 +1699,29 @@ static bool parse_u64(const uint8_t *p, uint32_t n, uint64_t *v)
 	return true;
 }
 
+/* The value of entry i unfolded: straight from the block when it is one
+ * line, else written to the scratch's head (free outside a callback). */
+static struct app_slice ent_value(struct http_state *s, const struct http_dir *d, int i)
+{
+	const struct hdr_ent *e = &d->ents[i];
+	struct wbuf w = { s->scratch, 0, s->scratch_cap - tail_size(s) };
+
+	if (!e->folded)
+		return slice(d->hdr + e->val_off, e->val_end - e->val_off);
+	put_value(&w, d, e);
+	return slice(w.p, w.len);
+}
+
+/* A header's values joined and unfolded, as ent_value(); p NULL when
+ * absent. */
+static struct app_slice hdr_value(struct http_state *s, const struct http_dir *d,
+				  const char *name)
+{
+	struct wbuf w = { s->scratch, 0, s->scratch_cap - tail_size(s) };
+
+	return hdr_slice(&w, d, name);
+}
+
 /* Content-Length: -1 absent, -2 invalid, else the value. */
 static int64_t content_length(struct http_state *s, const struct http_dir *d)
 {
@@ -1138,17 +1730,17 @@ static int64_t content_length(struct http_state *s, const struct http_dir *d)
 
 	if (i < 0)
 		return -1;
-	const struct hdr_ent *e = &d->ents[i];
+	struct app_slice sl = ent_value(s, d, i);
 
-	if (e->folded || !parse_u64(d->hdr + e->val_off, e->val_end - e->val_off, &v)) {
+	if (!parse_u64(sl.p, sl.len, &v)) {
 		event(s, HTTP_EV_INVALID_CONTENT_LENGTH);
 		return -2;
 	}
-	for (int j = e->next_dup; j >= 0; j = d->ents[j].next_dup) {
-		const struct hdr_ent *f = &d->ents[j];
+	for (int j = d->ents[i].next_dup; j >= 0; j = d->ents[j].next_dup) {
 		uint64_t w = 0;
 
-		if (!parse_u64(d->hdr + f->val_off, f->val_end - f->val_off, &w) || w != v) {
+		sl = ent_value(s, d, j);
+		if (!parse_u64(sl.p, sl.len, &w) || w != v) {
 			event(s, HTTP_EV_CONFLICTING_CONTENT_LENGTH);
 			break;
 		}
@@ -1156,51 +1748,67 @@ static int64_t content_length(struct http_state *s, const struct http_dir *d)
 	return (int64_t)v;
 }
 
-static bool chunked(const struct http_dir *d)
+/* Transfer-Encoding says chunked: "chunked" anywhere in its values, NULs
+ * ignored (libhtp-rs). */
+static bool chunked(struct http_state *s, const struct http_dir *d)
 {
-	for (int i = find_hdr(d, "transfer-encoding"); i >= 0; i = d->ents[i].next_dup)
-		if (contains_nocase(d->hdr + d->ents[i].val_off,
-				    d->ents[i].val_end - d->ents[i].val_off, "chunked"))
+	struct app_slice v = hdr_value(s, d, "transfer-encoding");
+
+	return v.p && contains_nocase_nozero(v.p, v.len, "chunked");
+}
+
+static bool contains_nocase(const uint8_t *a, uint32_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	for (uint32_t i = 0; i + blen <= alen; i++)
+		if (eq_nocase(a + i, (uint32_t)blen, b))
 			return true;
 	return false;
 }
 
-/* Content-Encoding: the codings to undo, outermost (last listed) first. */
+/* Content-Encoding: the codings to undo, outermost (last listed) first.
+ * As libhtp-rs: the whole value "gzip", "x-gzip", "deflate" or
+ * "x-deflate" (NULs ignored), else each word between commas and spaces
+ * that contains "gzip" or "deflate"; other words are skipped. */
 static void encodings(struct http_state *s, struct http_dir *d)
 {
+	struct app_slice sl = hdr_value(s, d, "content-encoding");
+	const uint8_t *v = sl.p;
+	uint32_t len = sl.len;
 	uint8_t list[16];
 	unsigned n = 0;
-	bool unknown = false;
 
 	d->nlayers = 0;
-	for (int i = find_hdr(d, "content-encoding"); i >= 0; i = d->ents[i].next_dup) {
-		const uint8_t *v = d->hdr + d->ents[i].val_off;
-		uint32_t len = d->ents[i].val_end - d->ents[i].val_off;
-
+	if (!v)
+		return;
+	if (eq_nocase_nozero(v, len, "gzip") || eq_nocase_nozero(v, len, "x-gzip")) {
+		list[n++] = CODING_GZIP;
+	} else if (eq_nocase_nozero(v, len, "deflate") || eq_nocase_nozero(v, len, "x-deflate")) {
+		list[n++] = CODING_DEFLATE;
+	} else {
 		for (uint32_t k = 0; k < len;) {
-			while (k < len && (lws(v[k]) || v[k] == ','))
+			while (k < len && (v[k] == ' ' || v[k] == ','))
 				k++;
 			uint32_t t = k;
 
-			while (k < len && !lws(v[k]) && v[k] != ',')
+			while (k < len && v[k] != ' ' && v[k] != ',')
 				k++;
 			if (k == t)
 				continue;
-			if (eq_nocase(v + t, k - t, "gzip") || eq_nocase(v + t, k - t, "x-gzip")) {
+			if (contains_nocase(v + t, k - t, "gzip")) {
 				if (n < sizeof(list))
 					list[n++] = CODING_GZIP;
-			} else if (eq_nocase(v + t, k - t, "deflate")) {
+			} else if (contains_nocase(v + t, k - t, "deflate")) {
 				if (n < sizeof(list))
 					list[n++] = CODING_DEFLATE;
-			} else if (!eq_nocase(v + t, k - t, "identity")) {
-				unknown = true;
+			} else if (!eq_nocase(v + t, k - t, "identity") &&
+				   !eq_nocase(v + t, k - t, "none") &&
+				   !eq_nocase(v + t, k - t, "inflate")) {
+				/* br, compress, lzma, ...: that layer stays */
+				event(s, HTTP_EV_UNKNOWN_ENCODING);
 			}
 		}
-	}
-	if (unknown) {
-		/* br, compress, ...: leave the body as sent */
-		event(s, HTTP_EV_UNKNOWN_ENCODING);
-		return;
 	}
 	if (n > s->cfg.decompress_layers)
 		event(s, HTTP_EV_DECOMPRESS_LAYERS);
@@ -1293,7 +1901,7 @@ static void request_headers(struct http_state *s, struct http_dir *d, bool frame
 	}
 	int64_t cl = content_length(s, d);
 
-	if (chunked(d)) {
+	if (chunked(s, d)) {
 		if (cl >= 0)
 			event(s, HTTP_EV_CL_AND_CHUNKED);
 		body_begin(s, 0, HS_CHUNK_SIZE);
@@ -1303,6 +1911,24 @@ static void request_headers(struct http_state *s, struct http_dir *d, bool frame
 	} else {
 		msg_end(s, 0);
 	}
+}
+
+/* A 1xx response that is no transaction of its own: not 101, and without
+ * Transfer-Encoding or Content-Length (a 100 may have a zero one), as
+ * libhtp-rs tells them. */
+static bool interim_response(const struct http_dir *d)
+{
+	int i;
+	uint64_t v = 0;
+
+	if (d->status < 100 || d->status >= 200 || d->status == 101 ||
+	    find_hdr(d, "transfer-encoding") >= 0)
+		return false;
+	if ((i = find_hdr(d, "content-length")) < 0)
+		return true;
+	return d->status == 100 && !d->ents[i].folded &&
+	       (!parse_u64(d->hdr + d->ents[i].val_off, d->ents[i].val_end - d->ents[i].val_off, &v) ||
+		v == 0);
 }
 
 static void response_headers(struct http_state *s, struct http_dir *d, bool frame)
@@ -1329,12 +1955,17 @@ static void response_headers(struct http_state *s, struct http_dir *d, bool fram
 		if (ct.p)
 			cstr(m->http_content_type, sizeof(m->http_content_type), ct.p, ct.len);
 		/* interim responses (100-continue) are no transaction of their own */
-		if (d->has_start && !(d->status >= 100 && d->status < 200 && d->status != 101))
+		if (d->has_start && !interim_response(d))
 			emit(s, 1, false);
 	}
 	if (!frame)
 		return;
-	if (d->status == 101 || (pd && pd->connect && d->status >= 200 && d->status < 300)) {
+	/* libhtp-rs: 101, 1xx, 204 and 304 with a length or chunking have a
+	 * body like any response */
+	bool framed = find_hdr(d, "transfer-encoding") >= 0 || find_hdr(d, "content-length") >= 0;
+
+	if ((d->status == 101 && !framed) ||
+	    (pd && pd->connect && d->status >= 200 && d->status < 300)) {
 		tunnel(s);
 		return;
 	}
@@ -1348,19 +1979,20 @@ static void response_headers(struct http_state *s, struct http_dir *d, bool fram
 		msg_end(s, 0);
 		http_parse_dir(s, 0, q->body, held);
 	}
-	if (d->status >= 100 && d->status < 200) {
+	if (interim_response(d)) {
 		d->tx--;                /* msg_end counts it back */
 		msg_end(s, 1);
 		return;
 	}
 	int64_t cl = content_length(s, d);
 
-	if ((pd && pd->head) || d->status == 204 || d->status == 304) {
+	if ((pd && pd->head) || ((d->status == 204 || d->status == 304 ||
+				   (d->status >= 100 && d->status < 200)) && !framed)) {
 		msg_end(s, 1);
 		return;
 	}
 	encodings(s, d);
-	if (chunked(d)) {
+	if (chunked(s, d)) {
 		if (cl >= 0)
 			event(s, HTTP_EV_CL_AND_CHUNKED);
 		body_begin(s, 1, HS_CHUNK_SIZE);
@@ -1412,18 +2044,16 @@ static void headers_done(struct http_state *s, int dir, bool frame)
 {
 	struct http_dir *d = &s->d[dir];
 
-	if (!d->parsed) {
-		if (d->has_start && !d->http09)
-			parse_header_lines(s, d, d->raw_end);
-	}
+	if (!d->parsed && d->has_start && !d->http09)
+		head_finish(d);
 	if (dir == 0)
 		request_headers(s, d, frame);
 	else
 		response_headers(s, d, frame);
 }
 
-/* A response that does not start with "HTTP/": HTTP/0.9, a body until the
- * end of the stream. */
+/* A response without a status line: HTTP/0.9, a body until the end of the
+ * stream. */
 static void response_09(struct http_state *s, struct http_dir *d)
 {
 	uint32_t n = d->hdr_len;
@@ -1443,13 +2073,154 @@ static void response_09(struct http_state *s, struct http_dir *d)
 	body_data(s, 1, d->hdr, n);
 }
 
+/* A line libhtp-rs takes for a status line: whitespace or NULs, then
+ * "http" in any case. */
+static bool http_like(const uint8_t *h, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n && (is_space(h[i]) || h[i] == 0))
+		i++;
+	return n - i >= 4 && lower(h[i]) == 'h' && lower(h[i + 1]) == 't' &&
+	       lower(h[i + 2]) == 't' && lower(h[i + 3]) == 'p';
+}
+
+#define HEAD_GONE (HEAD_NEED - 1)       /* the bytes became an HTTP/0.9 body */
+
+/* Drop the first n bytes of hdr (junk lines before a status line). */
+static void head_drop(struct http_dir *d, uint32_t n)
+{
+	memmove(d->hdr, d->hdr + n, d->hdr_len - n);
+	d->hdr_len -= n;
+	d->hk -= n;
+	d->hp = 0;
+}
+
+/* The start line, from d->hp (where junk lines before a status line
+ * end). 0: more bytes needed; 1: the header block follows; 2: the
+ * response is HTTP/0.9 (its bytes went to the body); 3: an HTTP/0.9
+ * request, whose head is this line. */
+static int head_line(struct http_state *s, int dir, bool fin)
+{
+	struct http_dir *d = &s->d[dir];
+	uint8_t *h = d->hdr;
+
+	for (;;) {
+		uint32_t end = d->hdr_len, q, le, c;
+		const uint8_t *lf = memchr(h + d->hk, '\n', end - d->hk);
+
+		q = lf ? (uint32_t)(lf - h) : end;
+		if (d->resp && (lf = memchr(h + d->hk, '\r', q - d->hk)))
+			q = (uint32_t)(lf - h);
+		if (q >= end) {
+			d->hk = end;
+			if (fin && d->resp && end > d->hp && !http_like(h + d->hp, end - d->hp)) {
+				head_drop(d, d->hp);
+				response_09(s, d);
+				return 2;
+			}
+			return 0;
+		}
+		/* a response line may end in a bare CR (libhtp-rs) */
+		le = q + 1;
+		if (h[q] == '\r') {
+			if (le >= end && !fin) {
+				d->hk = q;
+				return 0;
+			}
+			if (le < end && h[le] == '\n')
+				le++;
+		}
+		if (d->resp && !http_like(h + d->hp, q - d->hp)) {
+			/* junk before the status line: libhtp-rs skips it when
+			 * the next line starts with 'H' or it has at most two
+			 * bytes; else the response is HTTP/0.9 */
+			if (end - le < 2 && !fin) {
+				d->hk = q;
+				return 0;
+			}
+			for (c = le; c > d->hp && (h[c - 1] == '\r' || h[c - 1] == '\n'); c--)
+				;
+			if ((le < end && h[le] == 'H') || c - d->hp <= 2) {
+				if (!d->ev_junk) {
+					d->ev_junk = true;
+					event(s, HTTP_EV_JUNK_LINE);
+				}
+				d->hp = d->hk = le;
+				continue;
+			}
+			head_drop(d, d->hp);
+			response_09(s, d);
+			return 2;
+		}
+		if (d->hp) {
+			q -= d->hp;
+			le -= d->hp;
+			head_drop(d, d->hp);
+		}
+		if (!d->resp && q > 0 && h[q - 1] == '\r')
+			note_eol(s, d, h + q - 1, 2);
+		else
+			note_eol(s, d, h + q, le - q);
+		d->line_start = le;
+		start_line(s, dir);
+		if (d->http09)
+			return 3;
+		d->hp = le;
+		d->hfirst = true;
+		d->hph = PH_AT;
+		return 1;
+	}
+}
+
+/* Advance the head parse: the end of the head, HEAD_NEED, or HEAD_GONE. */
+static uint32_t head_step(struct http_state *s, int dir, bool fin)
+{
+	struct http_dir *d = &s->d[dir];
+
+	if (d->hph == PH_LINE) {
+		switch (head_line(s, dir, fin)) {
+		case 0:
+			return HEAD_NEED;
+		case 2:
+			return HEAD_GONE;
+		case 3:
+			return d->line_start;
+		default:
+			break;
+		}
+	}
+	return head_scan(s, d, fin);
+}
+
+/* The head ends at e, copy bytes of this call were taken: the bytes after
+ * e were read ahead and go back to the stream (from hdr when older than
+ * this call). Returns the bytes of this call consumed. */
+static uint32_t head_end(struct http_state *s, int dir, uint32_t e, uint32_t copy)
+{
+	struct http_dir *d = &s->d[dir];
+	uint32_t extra = d->hdr_len - e, used = 0;
+
+	if (extra <= copy) {
+		used = copy - extra;
+	} else {
+		d->replay_off = e;
+		d->replay_len = extra - copy;
+	}
+	d->hdr_len = e;
+	d->raw_end = e;
+	headers_done(s, dir, true);
+	return used;
+}
+
 /* Gather the start line and headers. Returns the bytes consumed. */
 static uint32_t hdr_feed(struct http_state *s, int dir, const uint8_t *p, uint32_t len)
 {
 	struct http_dir *d = &s->d[dir];
+	uint32_t room, copy, e, i;
 
 	if (d->overflow) {
-		for (uint32_t i = 0; i < len; i++) {
+		for (i = 0; i < len; i++) {
 			if (p[i] == '\n') {
 				if (d->skip_blank) {
 					headers_done(s, dir, true);
@@ -1463,119 +2234,148 @@ static uint32_t hdr_feed(struct http_state *s, int dir, const uint8_t *p, uint32
 		return len;
 	}
 	if (d->hdr_len == 0) {
-		uint32_t i = 0;
-
+		i = 0;
 		while (i < len && (p[i] == '\r' || p[i] == '\n'))
 			i++;            /* empty lines before a message */
 		if (i)
 			return i;
 		msg_begin(s, dir);
 	}
-	const uint8_t *lf = memchr(p, '\n', len);
-	uint32_t n = lf ? (uint32_t)(lf - p) + 1 : len;
-	uint32_t room = s->cfg.header_limit - d->hdr_len;
-	uint32_t copy = n < room ? n : room;
-
-	memcpy(d->hdr + d->hdr_len, p, copy);
+	/* a window of bytes; what follows the head goes back (head_end) */
+	room = s->cfg.header_limit - d->hdr_len;
+	copy = len < room ? len : room;
+	if (copy > HEAD_WINDOW)
+		copy = HEAD_WINDOW;
+	/* memmove: bytes given back after a head are parsed from hdr */
+	memmove(d->hdr + d->hdr_len, p, copy);
 	d->hdr_len += copy;
-	if (dir == 1 && !d->prefix_ok) {
-		uint32_t m = d->hdr_len < 5 ? d->hdr_len : 5;
-
-		for (uint32_t i = 0; i < m; i++) {
-			if (lower(d->hdr[i]) != lower((uint8_t)"HTTP/"[i])) {
-				response_09(s, d);
-				return copy;
-			}
+	e = head_step(s, dir, false);
+	if (e == HEAD_GONE)
+		return copy;
+	if (e != HEAD_NEED)
+		return head_end(s, dir, e, copy);
+	if (d->hdr_len < s->cfg.header_limit)
+		return copy;
+	/* over the limit: inspect what is complete, then seek the end */
+	event(s, HTTP_EV_HEADER_TOO_LONG);
+	if (d->hph == PH_LINE) {
+		if (d->resp && !http_like(d->hdr + d->hp, d->hdr_len - d->hp)) {
+			head_drop(d, d->hp);
+			response_09(s, d);
+			return copy;
 		}
-		if (m == 5)
-			d->prefix_ok = true;
+	} else {
+		e = head_scan(s, d, true);
+		if (e != HEAD_NEED)
+			return head_end(s, dir, e, copy);
 	}
-	if (copy < n) {
-		/* over the limit: inspect what is complete, then seek the end */
-		uint32_t ls = d->line_start;
-
-		event(s, HTTP_EV_HEADER_TOO_LONG);
-		d->overflow = true;
-		d->skip_blank = true;
-		for (uint32_t i = ls; i < d->hdr_len; i++)
-			if (d->hdr[i] != '\r')
-				d->skip_blank = false;
-		d->raw_end = d->line_start;
-		headers_done(s, dir, false);
-		return copy;
-	}
-	if (!lf)
-		return copy;
-
-	uint32_t ls = d->line_start, le = d->hdr_len;
-
-	if (!d->ev_lf && (le - ls < 2 || d->hdr[le - 2] != '\r')) {
-		d->ev_lf = true;
-		event(s, HTTP_EV_MISSING_CR);
-	}
-	d->line_start = le;
-	if (ls == 0) {
-		start_line(s, dir);
-		if (d->http09) {
-			d->raw_end = le;
-			headers_done(s, dir, true);
-		}
-		return copy;
-	}
-	if (le - ls == 1 || (le - ls == 2 && d->hdr[ls] == '\r')) {
-		d->raw_end = le;
-		headers_done(s, dir, true);
-	}
+	d->overflow = true;
+	for (i = d->hdr_len; i > 0 && d->hdr[i - 1] != '\n'; i--)
+		;
+	d->skip_blank = true;
+	for (; i < d->hdr_len; i++)
+		if (d->hdr[i] != '\r')
+			d->skip_blank = false;
+	d->raw_end = d->hph == PH_LINE ? 0 : d->hp;
+	headers_done(s, dir, false);
 	return copy;
 }
 
-/* Chunk-size line: hex digits, optional whitespace and extensions. */
+/* Chunk-size lines, read as libhtp-rs reads them: lines of control bytes
+ * (CR LF SP HT VT FF) are skipped; then hex digits, and whatever follows
+ * them up to the LF is ignored (extensions, junk). A line with no digit
+ * first, or a size past 64 bits, ends the chunking: a response body then
+ * runs to the end of the stream as it is (the line included), a request
+ * direction stops. A size over 2^31-1 skips the line. */
+static bool chunk_ctl(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static uint32_t chunk_size_feed(struct http_state *s, int dir, const uint8_t *p, uint32_t len)
 {
 	struct http_dir *d = &s->d[dir];
+	uint32_t i;
 
-	for (uint32_t i = 0; i < len; i++) {
+	for (i = 0; i < len; i++) {
 		uint8_t c = p[i];
 		int v;
 
-		if (++d->chunk_line > CHUNK_LINE_MAX)
-			goto invalid;
 		if (c == '\n') {
-			if (!d->chunk_digits)
-				goto invalid;
-			d->chunk_line = d->chunk_ndig = 0;
-			d->chunk_digits = d->chunk_ext = d->chunk_ws = false;
-			if (d->chunk_size == 0) {
+			uint8_t ph = d->cphase;
+			uint64_t size = d->chunk_size;
+
+			d->chunk_line = 0;
+			d->nlpre = 0;
+			d->cphase = CL_CTL;
+			d->chunk_size = 0;
+			d->chunk_junk = false;
+			if (ph == CL_CTL)
+				continue;       /* a line of control bytes */
+			if (size > 0x7fffffff) {
+				event(s, HTTP_EV_CHUNK_JUNK);
+				continue;
+			}
+			if (size == 0) {
 				body_finish(s, dir);
 				d->state = HS_TRAILER;
 				d->tline = 0;
 			} else {
 				if (++d->chunks == HTTP_MANY_CHUNKS)
 					event(s, HTTP_EV_MANY_CHUNKS);
-				d->remain = d->chunk_size;
+				d->remain = size;
 				d->state = HS_CHUNK_DATA;
 			}
-			d->chunk_size = 0;
 			return i + 1;
 		}
-		if (d->chunk_ext)
-			continue;
-		if ((v = hexval(c)) >= 0 && !d->chunk_ws) {
-			if (++d->chunk_ndig > 15)
-				goto invalid;
-			d->chunk_size = d->chunk_size << 4 | (unsigned)v;
-			d->chunk_digits = true;
-		} else if (c == ';' && d->chunk_digits) {
-			d->chunk_ext = true;
-		} else if (lws(c) || c == '\r') {
-			if (d->chunk_digits)
-				d->chunk_ws = true;
-		} else {
-			goto invalid;
+		if (++d->chunk_line > CHUNK_LINE_MAX)
+			goto stop;
+		switch (d->cphase) {
+		case CL_CTL:
+			if (chunk_ctl(c))
+				break;
+			if ((v = hexval(c)) < 0)
+				goto not_chunked;
+			d->cphase = CL_HEX;
+			d->chunk_size = (unsigned)v;
+			break;
+		case CL_HEX:
+			if ((v = hexval(c)) >= 0) {
+				if (d->chunk_size >> 60)
+					goto not_chunked;
+				d->chunk_size = d->chunk_size << 4 | (unsigned)v;
+				break;
+			}
+			d->cphase = CL_TAIL;
+			/* fallthrough */
+		default:
+			/* control bytes and extensions are usual; the rest is junk */
+			if (!d->chunk_junk && c == ';')
+				d->chunk_junk = true;
+			else if (!d->chunk_junk && !chunk_ctl(c)) {
+				d->chunk_junk = true;
+				event(s, HTTP_EV_CHUNK_JUNK);
+			}
+			break;
 		}
+		if (d->cphase != CL_TAIL && d->nlpre < CHUNK_PREFIX)
+			d->lpre[d->nlpre++] = c;
 	}
 	return len;
-invalid:
+not_chunked:
+	event(s, HTTP_EV_INVALID_CHUNK);
+	if (dir == 1) {
+		/* libhtp-rs: the body goes on as sent, from this line (as far
+		 * as its first CHUNK_PREFIX bytes were kept) */
+		d->state = HS_BODY_CLOSE;
+		body_data(s, dir, d->lpre, d->nlpre);
+		d->nlpre = 0;
+		return i;
+	}
+	body_finish(s, dir);
+	d->state = HS_DONE;
+	return len;
+stop:
 	event(s, HTTP_EV_INVALID_CHUNK);
 	body_finish(s, dir);
 	d->state = HS_DONE;
@@ -1592,6 +2392,13 @@ static void http_parse_dir(struct http_state *s, int dir, const uint8_t *p, uint
 		switch (d->state) {
 		case HS_HDR:
 			n = hdr_feed(s, dir, p, len);
+			if (d->replay_len) {
+				/* read-ahead bytes older than this call */
+				uint32_t off = d->replay_off, rl = d->replay_len;
+
+				d->replay_len = 0;
+				http_parse_dir(s, dir, d->hdr + off, rl);
+			}
 			break;
 		case HS_BODY_CL:
 		case HS_CHUNK_DATA:
@@ -1601,7 +2408,8 @@ static void http_parse_dir(struct http_state *s, int dir, const uint8_t *p, uint
 			if (d->remain == 0) {
 				if (d->state == HS_CHUNK_DATA) {
 					d->state = HS_CHUNK_END;
-					d->chunk_cr = false;
+					d->chunk_junk = false;
+					d->chunk_line = 0;
 				} else {
 					body_finish(s, dir);
 					msg_end(s, dir);
@@ -1612,14 +2420,19 @@ static void http_parse_dir(struct http_state *s, int dir, const uint8_t *p, uint
 			n = chunk_size_feed(s, dir, p, len);
 			break;
 		case HS_CHUNK_END:
-			if (p[0] == '\r' && !d->chunk_cr) {
-				d->chunk_cr = true;
-				n = 1;
-			} else if (p[0] == '\n') {
-				d->state = HS_CHUNK_SIZE;
-				n = 1;
-			} else {
-				event(s, HTTP_EV_CHUNK_AFTER_DATA);
+			/* up to the LF, as libhtp-rs: anything but one CR is
+			 * junk */
+			for (n = 0; n < len && p[n] != '\n'; n++) {
+				if (p[n] == '\r' && !d->chunk_junk) {
+					d->chunk_junk = true;
+				} else if (d->chunk_line++ == 0) {
+					event(s, HTTP_EV_CHUNK_AFTER_DATA);
+				}
+			}
+			if (n < len) {
+				n++;
+				d->chunk_junk = false;
+				d->chunk_line = 0;
 				d->state = HS_CHUNK_SIZE;
 			}
 			break;
@@ -1682,15 +2495,26 @@ void http_close(struct http_state *s, int dir, app_inspect_fn cb, app_event_fn e
 	s->ev = ev;
 	s->arg = arg;
 	switch (d->state) {
-	case HS_HDR:
+	case HS_HDR: {
+		uint32_t e = HEAD_NEED;
+
 		if (d->hdr_len == 0)
 			break;
-		event(s, HTTP_EV_TRUNCATED);
-		if (!d->overflow)
-			d->raw_end = d->line_start;
-		if (d->line_start > 0 || d->parsed)
+		if (!d->overflow) {
+			/* what the missing bytes would have decided */
+			e = head_step(s, dir, true);
+			if (e == HEAD_GONE) {
+				body_finish(s, dir);
+				break;
+			}
+			d->raw_end = e != HEAD_NEED ? e : d->hph == PH_LINE ? 0 : d->hp;
+		}
+		if (e == HEAD_NEED)
+			event(s, HTTP_EV_TRUNCATED);
+		if (d->hph != PH_LINE || d->parsed)
 			headers_done(s, dir, false);
 		break;
+	}
 	case HS_BODY_CL:
 	case HS_CHUNK_SIZE:
 	case HS_CHUNK_DATA:
