@@ -1960,8 +1960,11 @@ static void response_headers(struct http_state *s, struct http_dir *d, bool fram
 	}
 	if (!frame)
 		return;
-	/* libhtp-rs: 101, 1xx, 204 and 304 with a length or chunking have a
-	 * body like any response */
+	/* libhtp-rs: 101 and 1xx with a length or chunking have a body like
+	 * any response (http-evader 448). 204 and 304 never do, whatever
+	 * they say (RFC 9110): servers send a 304 with the Content-Length of
+	 * the full response, and reading it as a body would swallow the next
+	 * responses of the connection. */
 	bool framed = find_hdr(d, "transfer-encoding") >= 0 || find_hdr(d, "content-length") >= 0;
 
 	if ((d->status == 101 && !framed) ||
@@ -1986,8 +1989,8 @@ static void response_headers(struct http_state *s, struct http_dir *d, bool fram
 	}
 	int64_t cl = content_length(s, d);
 
-	if ((pd && pd->head) || ((d->status == 204 || d->status == 304 ||
-				   (d->status >= 100 && d->status < 200)) && !framed)) {
+	if ((pd && pd->head) || d->status == 204 || d->status == 304 ||
+	    (d->status >= 100 && d->status < 200 && !framed)) {
 		msg_end(s, 1);
 		return;
 	}
