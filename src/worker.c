@@ -241,6 +241,9 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 		if (!w->al)
 			return -ENOMEM;
 	}
+	/* from here a failure leaves the rest to worker_destroy, which takes
+	 * a worker as far as it got (the memset above zeroed the rest) */
+	err = -ENOMEM;
 	{
 		char derr[256];
 
@@ -251,31 +254,16 @@ int worker_init(struct worker *w, unsigned id, const struct mamori_config *rc,
 		if (!w->defrag || !w->defrag_buf) {
 			if (!w->defrag)
 				log_error("worker %u: %s", id, derr);
-			defrag_destroy(w->defrag);
-			free(w->defrag_buf);
-			w->defrag = NULL;
-			w->defrag_buf = NULL;
-			applayer_free(w->al);
-			w->al = NULL;
-			return -ENOMEM;
+			goto fail;
 		}
 	}
 	w->flows = flow_table_create(&fc, on_flow_end, w);
-	if (!w->flows) {
-		applayer_free(w->al);
-		w->al = NULL;
-		defrag_destroy(w->defrag);
-		w->defrag = NULL;
-		free(w->defrag_buf);
-		w->defrag_buf = NULL;
-		return -ENOMEM;
-	}
+	if (!w->flows)
+		goto fail;
 	if (engine) {
 		w->det = detect_thread_new(engine, &w->dtstats);
-		if (!w->det) {
-			err = -ENOMEM;
+		if (!w->det)
 			goto fail;
-		}
 	}
 	if ((err = spsc_ring_init(&w->in, w->nbatches, sizeof(void *))) < 0 ||
 	    (err = spsc_ring_init(&w->free, w->nbatches, sizeof(void *))) < 0 ||
