@@ -34,6 +34,8 @@
 
 #include "mamori/defrag.h"
 
+#include "decode-private.h"     /* rd16, rd32 */
+
 #define NIL UINT32_MAX
 #define CHUNK 256               /* data bytes per chunk */
 #define OWNER_NONE 0xffffu
@@ -176,16 +178,6 @@ void defrag_stats_add(struct defrag_stats *dst, const struct defrag_stats *src)
 
 	for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
 		d[i] += s[i];
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static uint32_t round_pow2(uint32_t v)
