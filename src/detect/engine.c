@@ -1735,17 +1735,33 @@ static uint32_t carry_load(const struct detect_engine *e, const struct flow *f, 
 	return n;
 }
 
+/* Inspect buf (len bytes, carry first) alone, then move its tail to the
+ * front as the next window's carry; returns that carry's length. */
+static uint32_t inspect_shift(struct detect_thread *t, const struct packet *p, struct flow *f,
+			      enum flow_dir dir, uint8_t *buf, uint32_t len, uint32_t carry,
+			      detect_alert_fn cb, void *arg)
+{
+	uint32_t k = len < t->e->carry ? len : t->e->carry;
+
+	inspect_alone(t, p, f, dir, buf, len, carry, cb, arg);
+	memmove(buf, buf + len - k, k);
+	return k;
+}
+
 /* Inspect the gathered window now (it is full, or a gap follows) and keep
  * its tail as the carry. */
 static void window_flush(struct detect_thread *t, detect_alert_fn cb, void *arg)
 {
-	uint32_t k = t->wlen < t->e->carry ? t->wlen : t->e->carry;
-
-	inspect_alone(t, t->wp, t->wf, (enum flow_dir)t->wdir, t->win, t->wlen, t->wcarry, cb,
-		      arg);
-	memmove(t->win, t->win + t->wlen - k, k);
-	t->wlen = t->wcarry = k;
+	t->wlen = t->wcarry = inspect_shift(t, t->wp, t->wf, (enum flow_dir)t->wdir, t->win,
+					     t->wlen, t->wcarry, cb, arg);
 	t->wdirect = false;
+}
+
+/* Is the window being gathered the one of packet p (flow f, dir)? */
+static bool window_of(const struct detect_thread *t, const struct packet *p,
+		      const struct flow *f, enum flow_dir dir)
+{
+	return t->wactive && p == t->wp && f == t->wf && dir == t->wdir;
 }
 
 void detect_alert_window(const struct detect_thread *t, const uint8_t **buf, uint32_t *len)
@@ -1782,7 +1798,7 @@ void detect_stream_data(struct detect_thread *t, const struct packet *p, struct 
 
 	if (!e->has_stream)
 		return;
-	if (!t->wactive || p != t->wp || f != t->wf || dir != t->wdir) {
+	if (!window_of(t, p, f, dir)) {
 		/* flow end, or the other direction flushed by a RST:
 		 * inspect at once, in pieces through the second buffer */
 		uint32_t c;
@@ -1794,12 +1810,11 @@ void detect_stream_data(struct detect_thread *t, const struct packet *p, struct 
 			uint32_t n = len < WIN_NEW_MAX ? len : WIN_NEW_MAX;
 
 			memcpy(t->win2 + c, data, n);
-			inspect_alone(t, p, f, dir, t->win2, c + n, c, cb, arg);
-			carry_save(e, f, dir, t->win2, c + n);
-			c = carry_load(e, f, dir, t->win2);
+			c = inspect_shift(t, p, f, dir, t->win2, c + n, c, cb, arg);
 			data += n;
 			len -= n;
 		}
+		carry_save(e, f, dir, t->win2, c);
 		return;
 	}
 	if (flags & STREAM_GAP) {
@@ -1841,7 +1856,7 @@ unsigned detect_packet_stream(struct detect_thread *t, const struct packet *p, s
 	const struct group *g;
 	unsigned n;
 
-	if (!t->wactive || p != t->wp || f != t->wf || dir != t->wdir)
+	if (!window_of(t, p, f, dir))
 		return detect_packet(t, p, f, dir, cb, arg);
 	t->wactive = false;
 	if (!(how & DETECT_STREAM_COVERED) || p->proto != 6 || (p->ip_ver != 4 && p->ip_ver != 6)) {
